@@ -1,0 +1,129 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cantina-pos/cantina-ops/internal/config"
+	"github.com/cantina-pos/cantina-ops/internal/conn"
+	"github.com/cantina-pos/cantina-ops/scheduler"
+	"github.com/cantina-pos/cantina-ops/web"
+	"github.com/cantina-pos/cantina-ops/worker"
+)
+
+// process is one long-running part of cantina-ops.
+type process interface {
+	Run(ctx context.Context) error
+}
+
+// deps are the connections the processes share.
+type deps struct {
+	cfg *config.Config
+	log *slog.Logger
+	rdb *redis.Client
+	db  *sql.DB
+}
+
+func openDeps(a *app) (*deps, error) {
+	cfg, log, err := a.load()
+	if err != nil {
+		return nil, err
+	}
+	db, err := conn.DB(cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	return &deps{cfg: cfg, log: log, rdb: conn.Redis(cfg.Redis), db: db}, nil
+}
+
+func (d *deps) close() {
+	_ = d.rdb.Close()
+	_ = d.db.Close()
+}
+
+func (d *deps) web() process {
+	return web.New(d.cfg, web.Deps{Redis: d.rdb, DB: d.db, Logger: d.log})
+}
+
+func (d *deps) worker() process {
+	return worker.New(d.cfg, worker.Deps{Redis: d.rdb, DB: d.db, Logger: d.log})
+}
+
+func (d *deps) scheduler() (process, error) {
+	entries, err := scheduler.Entries(d.cfg, worker.Types())
+	if err != nil {
+		return nil, err
+	}
+	return scheduler.New(d.rdb, conn.AsynqRedis{R: d.cfg.Redis}, d.cfg.ScheduleTZ, entries, scheduler.Options{}, d.log)
+}
+
+// runProcesses runs the named processes until ctx is done or one fails;
+// a failure stops the others. It returns the first error.
+func runProcesses(ctx context.Context, a *app, args []string, name string, which func(*deps) ([]process, error)) error {
+	fs := newFlags(a, name, "")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	d, err := openDeps(a)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	procs, err := which(d)
+	if err != nil {
+		return err
+	}
+	d.log.Info("cantina-ops starting", "command", name, "version", version)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, len(procs))
+	var wg sync.WaitGroup
+	for i, p := range procs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := p.Run(ctx); err != nil {
+				errs[i] = err
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	d.log.Info("cantina-ops stopped", "command", name)
+	return nil
+}
+
+func runWeb(ctx context.Context, a *app, args []string) error {
+	return runProcesses(ctx, a, args, "web", func(d *deps) ([]process, error) {
+		return []process{d.web()}, nil
+	})
+}
+
+func runWorker(ctx context.Context, a *app, args []string) error {
+	return runProcesses(ctx, a, args, "worker", func(d *deps) ([]process, error) {
+		return []process{d.worker()}, nil
+	})
+}
+
+func runScheduler(ctx context.Context, a *app, args []string) error {
+	return runProcesses(ctx, a, args, "scheduler", func(d *deps) ([]process, error) {
+		s, err := d.scheduler()
+		return []process{s}, err
+	})
+}
+
+func runAll(ctx context.Context, a *app, args []string) error {
+	return runProcesses(ctx, a, args, "all", func(d *deps) ([]process, error) {
+		s, err := d.scheduler()
+		return []process{d.web(), d.worker(), s}, err
+	})
+}

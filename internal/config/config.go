@@ -1,0 +1,403 @@
+// Package config reads cantina-ops' configuration from the environment (and
+// a .env file) once, validates all of it, and hands one Config struct down to
+// every process. Validation never stops at the first problem: Load returns
+// every problem found, each naming its variable, so an administrator fixes
+// them in one go. Secrets are held as Secret values that print redacted.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+	"github.com/redis/go-redis/v9"
+	"github.com/robfig/cron/v3"
+)
+
+// Lookup returns the value of an environment variable and whether it is set.
+type Lookup func(key string) (string, bool)
+
+// Config is the whole effective configuration.
+type Config struct {
+	Redis      Redis
+	CacheRedis Redis
+	// CacheKeyPrefix and CacheVersion are the POS's Django KEY_PREFIX and VERSION.
+	CacheKeyPrefix string
+	CacheVersion   int
+
+	DB DB
+
+	BackupDir           string
+	BackupSchedule      string
+	BackupRetentionDays int
+	BackupKeepMin       int
+	CleanupSchedule     string
+	HealthSchedule      string
+	// ScheduleTZ is the time zone every cron spec is read in.
+	ScheduleTZ *time.Location
+
+	Email Email
+
+	Port int
+
+	WorkerConcurrency     int
+	WorkerShutdownTimeout time.Duration
+
+	ConsoleUser     string
+	ConsolePassword Secret
+
+	LogLevel  slog.Level
+	LogFormat string // "json" or "text"; "" means json, or text on a TTY
+}
+
+// Redis is a parsed Redis URL.
+type Redis struct {
+	URL           *url.URL
+	SkipVerify    bool
+	clientOptions *redis.Options
+}
+
+// Options returns a fresh copy of the go-redis options, TLS settings applied.
+func (r Redis) Options() *redis.Options {
+	o := *r.clientOptions
+	if o.TLSConfig != nil {
+		o.TLSConfig = o.TLSConfig.Clone()
+	}
+	return &o
+}
+
+// String is the URL with its password redacted.
+func (r Redis) String() string {
+	if r.URL == nil {
+		return ""
+	}
+	return r.URL.Redacted()
+}
+
+// Email is the SMTP and recipient configuration (Django's variable names).
+type Email struct {
+	Host     string
+	Port     int
+	UseTLS   bool
+	UseSSL   bool
+	User     string
+	Password Secret
+	From     string
+	To       []string
+}
+
+// Enabled reports whether notifications can be sent at all.
+func (e Email) Enabled() bool { return e.Host != "" && len(e.To) > 0 }
+
+// Defaults, exported for the README table and tests.
+const (
+	DefaultRedisURL        = "redis://127.0.0.1:6379/0"
+	DefaultBackupDir       = "./backups"
+	DefaultBackupSchedule  = "0 2 * * *"
+	DefaultCleanupSchedule = "30 2 * * *"
+	DefaultHealthSchedule  = "0 * * * *"
+)
+
+// Environment returns a Lookup over the process environment and, when
+// present, the .env file at path: the real environment wins over the file.
+// A missing file is not an error; an unreadable or malformed one is.
+func Environment(path string) (Lookup, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		data = nil
+	} else if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	file, err := godotenv.UnmarshalBytes(data)
+	if err != nil {
+		// godotenv's message quotes the file from the bad line on, secrets
+		// included: name the line instead.
+		return nil, fmt.Errorf("read %s: line %d is not NAME=value (quote values that contain spaces, # or quotes, and close every quote): %w",
+			path, badDotenvLine(data), ErrMalformedEnvFile)
+	}
+	return func(key string) (string, bool) {
+		if v, ok := os.LookupEnv(key); ok {
+			return v, true
+		}
+		v, ok := file[key]
+		return v, ok
+	}, nil
+}
+
+// ErrMalformedEnvFile is wrapped by Environment when the .env file cannot be parsed.
+var ErrMalformedEnvFile = errors.New("malformed .env file")
+
+// badDotenvLine returns the 1-based line where the first unparsable
+// statement of a .env file starts: one past the longest run of leading lines
+// that parses on its own.
+func badDotenvLine(data []byte) int {
+	lines := strings.SplitAfter(string(data), "\n")
+	for n := len(lines); n > 0; n-- {
+		if _, err := godotenv.Unmarshal(strings.Join(lines[:n], "")); err == nil {
+			return n + 1
+		}
+	}
+	return 1
+}
+
+// Load reads and validates the configuration. On failure it returns a
+// non-nil error listing every problem (errors.Join of one error per problem).
+func Load(lookup Lookup) (*Config, error) {
+	p := &parser{lookup: lookup}
+	c := &Config{}
+
+	c.Redis = p.redis("REDIS_URL", p.str("REDIS_URL", DefaultRedisURL), p.boolean("REDIS_TLS_SKIP_VERIFY", false))
+	if v := p.str("CACHE_REDIS_URL", ""); v != "" {
+		c.CacheRedis = p.redis("CACHE_REDIS_URL", v, c.Redis.SkipVerify)
+	} else {
+		c.CacheRedis = c.Redis
+	}
+	c.CacheKeyPrefix = p.str("CACHE_KEY_PREFIX", "")
+	c.CacheVersion = p.integer("CACHE_VERSION", 1, 0, 1<<31-1)
+
+	c.DB = p.database()
+
+	c.BackupDir = p.str("BACKUP_DIR", DefaultBackupDir)
+	c.BackupRetentionDays = p.integer("BACKUP_RETENTION_DAYS", 30, 1, 36500)
+	c.BackupKeepMin = p.integer("BACKUP_KEEP_MIN", 7, 1, 10000)
+
+	tzName := p.str("SCHEDULE_TZ", "")
+	tzVar := "SCHEDULE_TZ"
+	if tzName == "" {
+		tzName, tzVar = p.str("TZ", "UTC"), "TZ"
+	}
+	loc, err := time.LoadLocation(tzName)
+	if err != nil {
+		p.fail(tzVar, "unknown time zone %q (use an IANA name such as Europe/Madrid)", tzName)
+		loc = time.UTC
+	}
+	c.ScheduleTZ = loc
+	c.BackupSchedule = p.schedule("BACKUP_SCHEDULE", DefaultBackupSchedule)
+	c.CleanupSchedule = p.schedule("CLEANUP_SCHEDULE", DefaultCleanupSchedule)
+	c.HealthSchedule = p.schedule("HEALTH_SCHEDULE", DefaultHealthSchedule)
+
+	c.Email = p.email()
+
+	c.Port = p.integer("PORT", 8080, 1, 65535)
+	c.WorkerConcurrency = p.integer("WORKER_CONCURRENCY", 4, 1, 1000)
+	c.WorkerShutdownTimeout = p.duration("WORKER_SHUTDOWN_TIMEOUT", 20*time.Second)
+
+	c.ConsoleUser = p.str("CONSOLE_USER", "")
+	c.ConsolePassword = Secret(p.str("CONSOLE_PASSWORD", ""))
+	switch {
+	case c.ConsoleUser != "" && c.ConsolePassword == "":
+		p.fail("CONSOLE_PASSWORD", "CONSOLE_USER and CONSOLE_PASSWORD must be set together; CONSOLE_PASSWORD is missing")
+	case c.ConsoleUser == "" && c.ConsolePassword != "":
+		p.fail("CONSOLE_USER", "CONSOLE_USER and CONSOLE_PASSWORD must be set together; CONSOLE_USER is missing")
+	}
+
+	c.LogLevel = p.logLevel("LOG_LEVEL")
+	switch f := strings.ToLower(p.str("LOG_FORMAT", "")); f {
+	case "", "json", "text":
+		c.LogFormat = f
+	default:
+		p.fail("LOG_FORMAT", "must be json or text, not %q", f)
+	}
+
+	if len(p.errs) > 0 {
+		return nil, errors.Join(p.errs...)
+	}
+	return c, nil
+}
+
+// parser reads variables and collects every problem instead of stopping.
+type parser struct {
+	lookup Lookup
+	errs   []error
+}
+
+func (p *parser) fail(name, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("%s: %s", name, fmt.Sprintf(format, args...)))
+}
+
+// str returns the trimmed value of name, or def when unset or empty.
+func (p *parser) str(name, def string) string {
+	v, ok := p.lookup(name)
+	v = strings.TrimSpace(v)
+	if !ok || v == "" {
+		return def
+	}
+	return v
+}
+
+func (p *parser) integer(name string, def, minimum, maximum int) int {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		p.fail(name, "must be a whole number, not %q", v)
+		return def
+	}
+	if n < minimum || n > maximum {
+		p.fail(name, "must be between %d and %d, not %d", minimum, maximum, n)
+		return def
+	}
+	return n
+}
+
+func (p *parser) boolean(name string, def bool) bool {
+	v := strings.ToLower(p.str(name, ""))
+	switch v {
+	case "":
+		return def
+	case "1", "true", "yes", "on", "t", "y":
+		return true
+	case "0", "false", "no", "off", "f", "n":
+		return false
+	}
+	p.fail(name, "must be true or false, not %q", v)
+	return def
+}
+
+func (p *parser) duration(name string, def time.Duration) time.Duration {
+	v := p.str(name, "")
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		p.fail(name, "must be a positive duration such as 20s or 5m, not %q", v)
+		return def
+	}
+	return d
+}
+
+// cronParser accepts the five standard fields and descriptors (@daily,
+// @every 1h); it is the parser asynq's scheduler uses.
+var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
+
+func (p *parser) schedule(name, def string) string {
+	v := p.str(name, def)
+	if _, err := cronParser.Parse(v); err != nil {
+		p.fail(name, "invalid cron spec %q: %v (use 5 fields like \"0 2 * * *\" or @daily)", v, err)
+	}
+	return v
+}
+
+func (p *parser) logLevel(name string) slog.Level {
+	v := p.str(name, "info")
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		p.fail(name, "must be debug, info, warn or error, not %q", v)
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// redis parses a redis:// or rediss:// URL. Error messages never repeat
+// the URL, which may hold a password.
+func (p *parser) redis(name, raw string, skipVerify bool) Redis {
+	u, err := url.Parse(raw)
+	if err != nil {
+		p.fail(name, "not a valid URL (expected redis://[:password@]host:port/db or rediss://…)")
+		return Redis{}
+	}
+	if u.Scheme != "redis" && u.Scheme != "rediss" {
+		p.fail(name, "scheme must be redis:// or rediss://, not %q", u.Scheme)
+		return Redis{}
+	}
+	if u.Hostname() == "" {
+		p.fail(name, "host is missing")
+		return Redis{}
+	}
+	// go-redis accepts any digits as a port and any integer as a database;
+	// both would only fail later, at every connection attempt.
+	if ps := u.Port(); ps != "" {
+		if port, err := strconv.Atoi(ps); err != nil || port < 1 || port > 65535 {
+			p.fail(name, "port %q is not a number between 1 and 65535", ps)
+			return Redis{}
+		}
+	}
+	opts, err := redis.ParseURL(raw)
+	if err != nil {
+		p.fail(name, "%s", redactURLError(err, u))
+		return Redis{}
+	}
+	if opts.DB < 0 {
+		p.fail(name, "database number must be 0 or more, not %d", opts.DB)
+		return Redis{}
+	}
+	if opts.TLSConfig != nil && skipVerify {
+		opts.TLSConfig.InsecureSkipVerify = true
+	}
+	return Redis{URL: u, SkipVerify: skipVerify, clientOptions: opts}
+}
+
+// redactURLError removes the URL's password from an error message.
+func redactURLError(err error, u *url.URL) string {
+	msg := err.Error()
+	if u.User != nil {
+		if pw, ok := u.User.Password(); ok && pw != "" {
+			msg = strings.ReplaceAll(msg, pw, redacted)
+			msg = strings.ReplaceAll(msg, url.QueryEscape(pw), redacted)
+		}
+	}
+	return msg
+}
+
+func (p *parser) email() Email {
+	e := Email{
+		Host:     p.str("EMAIL_HOST", ""),
+		Port:     p.integer("EMAIL_PORT", 587, 1, 65535),
+		UseTLS:   p.boolean("EMAIL_USE_TLS", true),
+		UseSSL:   p.boolean("EMAIL_USE_SSL", false),
+		User:     p.str("EMAIL_HOST_USER", ""),
+		Password: Secret(p.str("EMAIL_HOST_PASSWORD", "")),
+	}
+	// EMAIL_FROM defaults to EMAIL_HOST_USER only when that is an address:
+	// many providers use a fixed user name (SendGrid's is "apikey").
+	e.From = p.str("EMAIL_FROM", "")
+	if e.From == "" && looksLikeEmail(e.User) {
+		e.From = e.User
+	}
+	if e.UseTLS && e.UseSSL {
+		// Django refuses this combination too; the implicit-TLS setting is the
+		// explicit choice, so say which one to unset. An empty EMAIL_USE_TLS
+		// counts as unset, as everywhere else.
+		if p.str("EMAIL_USE_TLS", "") != "" {
+			p.fail("EMAIL_USE_SSL", "EMAIL_USE_TLS and EMAIL_USE_SSL are mutually exclusive; set one to false")
+		} else {
+			e.UseTLS = false
+		}
+	}
+	for _, addr := range strings.Split(p.str("NOTIFY_EMAILS", ""), ",") {
+		addr = strings.TrimSpace(addr)
+		if addr == "" {
+			continue
+		}
+		if !looksLikeEmail(addr) {
+			p.fail("NOTIFY_EMAILS", "%q is not an email address", addr)
+			continue
+		}
+		e.To = append(e.To, addr)
+	}
+	if e.From != "" && !looksLikeEmail(e.From) {
+		p.fail("EMAIL_FROM", "%q is not an email address", e.From)
+	}
+	if e.Host != "" && len(e.To) > 0 && e.From == "" {
+		if e.User != "" {
+			p.fail("EMAIL_FROM", "set EMAIL_FROM to the sender address (EMAIL_HOST_USER %q is not an email address)", e.User)
+		} else {
+			p.fail("EMAIL_FROM", "set EMAIL_FROM (or EMAIL_HOST_USER) to send notifications")
+		}
+	}
+	return e
+}
+
+func looksLikeEmail(s string) bool {
+	at := strings.LastIndexByte(s, '@')
+	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t<>,")
+}

@@ -1,0 +1,85 @@
+package config
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+// Setting is one effective value, secrets already redacted.
+type Setting struct {
+	Name  string
+	Value string
+}
+
+// Settings lists the effective configuration in README order, with every
+// secret redacted; it is what `config check` prints.
+func (c *Config) Settings() []Setting {
+	b := strconv.FormatBool
+	s := []Setting{
+		{"REDIS_URL", c.Redis.String()},
+		{"REDIS_TLS_SKIP_VERIFY", b(c.Redis.SkipVerify)},
+		{"CACHE_REDIS_URL", c.CacheRedis.String()},
+		{"CACHE_KEY_PREFIX", c.CacheKeyPrefix},
+		{"CACHE_VERSION", strconv.Itoa(c.CacheVersion)},
+		{"DATABASE", c.DB.String() + " (from " + c.DB.Source + ")"},
+		{"BACKUP_DIR", c.BackupDir},
+		{"BACKUP_SCHEDULE", c.BackupSchedule},
+		{"BACKUP_RETENTION_DAYS", strconv.Itoa(c.BackupRetentionDays)},
+		{"BACKUP_KEEP_MIN", strconv.Itoa(c.BackupKeepMin)},
+		{"CLEANUP_SCHEDULE", c.CleanupSchedule},
+		{"HEALTH_SCHEDULE", c.HealthSchedule},
+		{"SCHEDULE_TZ", c.ScheduleTZ.String()},
+		{"EMAIL_HOST", c.Email.Host},
+		{"EMAIL_PORT", strconv.Itoa(c.Email.Port)},
+		{"EMAIL_USE_TLS", b(c.Email.UseTLS)},
+		{"EMAIL_USE_SSL", b(c.Email.UseSSL)},
+		{"EMAIL_HOST_USER", c.Email.User},
+		{"EMAIL_HOST_PASSWORD", c.Email.Password.String()},
+		{"EMAIL_FROM", c.Email.From},
+		{"NOTIFY_EMAILS", strings.Join(c.Email.To, ",")},
+		{"PORT", strconv.Itoa(c.Port)},
+		{"WORKER_CONCURRENCY", strconv.Itoa(c.WorkerConcurrency)},
+		{"WORKER_SHUTDOWN_TIMEOUT", c.WorkerShutdownTimeout.String()},
+		{"CONSOLE_USER", c.ConsoleUser},
+		{"CONSOLE_PASSWORD", c.ConsolePassword.String()},
+		{"LOG_LEVEL", strings.ToLower(c.LogLevel.String())},
+		{"LOG_FORMAT", c.LogFormat},
+	}
+	return s
+}
+
+// Print writes the effective configuration as an aligned table.
+func (c *Config) Print(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range c.Settings() {
+		v := s.Value
+		if v == "" {
+			v = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\n", s.Name, v)
+	}
+	return tw.Flush()
+}
+
+// Secrets returns every configured secret value, for log scrubbing.
+func (c *Config) Secrets() []string {
+	var out []string
+	add := func(s string) {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	add(c.DB.Password.Reveal())
+	add(c.Email.Password.Reveal())
+	add(c.ConsolePassword.Reveal())
+	for _, r := range []Redis{c.Redis, c.CacheRedis} {
+		if r.URL != nil && r.URL.User != nil {
+			pw, _ := r.URL.User.Password()
+			add(pw)
+		}
+	}
+	return out
+}

@@ -1,0 +1,141 @@
+// Package health runs the checks behind /ready/, /health/, the health
+// command and the health:check task, and reports them in the shape of
+// draft-inadarei-api-health-check ("application/health+json"): an overall
+// status of pass, warn or fail, and one entry per check.
+package health
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Status is pass, warn or fail.
+type Status string
+
+// Statuses, from best to worst.
+const (
+	Pass Status = "pass"
+	Warn Status = "warn"
+	Fail Status = "fail"
+)
+
+// worse returns the worse of two statuses.
+func worse(a, b Status) Status {
+	rank := map[Status]int{Pass: 0, Warn: 1, Fail: 2}
+	if rank[b] > rank[a] {
+		return b
+	}
+	return a
+}
+
+// Result is the outcome of one check.
+type Result struct {
+	Status        Status    `json:"status"`
+	Output        string    `json:"output,omitempty"`
+	ObservedValue any       `json:"observedValue,omitempty"`
+	ObservedUnit  string    `json:"observedUnit,omitempty"`
+	DurationMS    float64   `json:"durationMs"`
+	Time          time.Time `json:"time"`
+}
+
+// Report is the outcome of a set of checks.
+type Report struct {
+	Status Status            `json:"status"`
+	Checks map[string]Result `json:"checks"`
+	Time   time.Time         `json:"time"`
+}
+
+// Check is one named probe. Run must return promptly when ctx is done.
+type Check struct {
+	Name string
+	Run  func(ctx context.Context) Result
+}
+
+// Checker runs checks concurrently, each under its own timeout.
+type Checker struct {
+	Checks  []Check
+	Timeout time.Duration
+	Now     func() time.Time
+}
+
+// Run runs every check and combines their statuses into the report's.
+func (c *Checker) Run(ctx context.Context) Report {
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 3 * time.Second
+	}
+	rep := Report{Status: Pass, Checks: make(map[string]Result, len(c.Checks)), Time: now().UTC()}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, chk := range c.Checks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			start := now()
+			r := chk.Run(cctx)
+			r.DurationMS = float64(now().Sub(start).Microseconds()) / 1000
+			r.Time = start.UTC()
+			mu.Lock()
+			rep.Checks[chk.Name] = r
+			rep.Status = worse(rep.Status, r.Status)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return rep
+}
+
+// Failed lists the names of checks that did not pass.
+func (r Report) Failed() []string {
+	var out []string
+	for name, res := range r.Checks {
+		if res.Status != Pass {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// RedisPing checks that a Redis server answers PING.
+func RedisPing(name string, c redis.UniversalClient) Check {
+	return Check{Name: name, Run: func(ctx context.Context) Result {
+		if err := c.Ping(ctx).Err(); err != nil {
+			return Result{Status: Fail, Output: fmt.Sprintf("ping: %v", err)}
+		}
+		return Result{Status: Pass}
+	}}
+}
+
+// DBPing checks that the database answers SELECT 1.
+func DBPing(name string, db *sql.DB) Check {
+	return Check{Name: name, Run: func(ctx context.Context) Result {
+		var one int
+		if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+			return Result{Status: Fail, Output: fmt.Sprintf("select 1: %v", err)}
+		}
+		return Result{Status: Pass}
+	}}
+}
+
+// Readiness checks the two dependencies every process needs, the queue
+// Redis and the POS database, each with a short timeout.
+func Readiness(rdb redis.UniversalClient, db *sql.DB) *Checker {
+	return &Checker{
+		Timeout: 2 * time.Second,
+		Checks: []Check{
+			RedisPing("queue_redis", rdb),
+			DBPing("database", db),
+		},
+	}
+}

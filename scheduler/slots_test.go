@@ -1,0 +1,99 @@
+package scheduler
+
+import (
+	"testing"
+	"time"
+)
+
+func TestLastSlot(t *testing.T) {
+	madrid, err := time.LoadLocation("Europe/Madrid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	utc := time.UTC
+	at := func(loc *time.Location, s string) time.Time {
+		t.Helper()
+		v, err := time.ParseInLocation("2006-01-02 15:04:05", s, loc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	tests := []struct {
+		name   string
+		spec   string
+		loc    *time.Location
+		now    time.Time
+		window time.Duration
+		want   time.Time
+		ok     bool
+	}{
+		{"hourly, just after the slot", "0 * * * *", utc, at(utc, "2026-11-26 14:00:30"), 5 * time.Minute, at(utc, "2026-11-26 14:00:00"), true},
+		{"hourly, exactly on the slot", "0 * * * *", utc, at(utc, "2026-11-26 14:00:00"), 5 * time.Minute, at(utc, "2026-11-26 14:00:00"), true},
+		{"hourly, slot outside the window", "0 * * * *", utc, at(utc, "2026-11-26 14:06:00"), 5 * time.Minute, time.Time{}, false},
+		{"every minute picks the latest", "* * * * *", utc, at(utc, "2026-11-26 14:03:10"), 5 * time.Minute, at(utc, "2026-11-26 14:03:00"), true},
+		{"daily at 02:00 in Madrid", "0 2 * * *", madrid, at(madrid, "2026-11-26 02:04:00"), 5 * time.Minute, at(madrid, "2026-11-26 02:00:00"), true},
+		{"daily at 02:00 in Madrid, read in UTC", "0 2 * * *", madrid, at(utc, "2026-11-26 01:01:00"), 5 * time.Minute, at(madrid, "2026-11-26 02:00:00"), true},
+		{"descriptor @hourly", "@hourly", utc, at(utc, "2026-11-26 14:01:00"), 5 * time.Minute, at(utc, "2026-11-26 14:00:00"), true},
+		{"@every has no grid", "@every 1s", utc, at(utc, "2026-11-26 14:01:00"), 5 * time.Minute, time.Time{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sched, err := cronParser.Parse(tt.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := lastSlot(sched, tt.loc, tt.now, tt.window)
+			if ok != tt.ok || !got.Equal(tt.want) {
+				t.Errorf("lastSlot(%q, %s) = %s, %v; want %s, %v", tt.spec, tt.now, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestNextSlot(t *testing.T) {
+	madrid, err := time.LoadLocation("Europe/Madrid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := time.Date(2026, 11, 26, 0, 30, 0, 0, time.UTC) // 01:30 in Madrid
+	tests := []struct {
+		name string
+		spec string
+		loc  *time.Location
+		from time.Time
+		want time.Time
+	}{
+		{"daily 02:00 UTC", "0 2 * * *", time.UTC, base, time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)},
+		{"daily 02:00 Madrid is 01:00 UTC", "0 2 * * *", madrid, base, time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)},
+		{"strictly after a slot", "0 * * * *", time.UTC, time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC), time.Date(2026, 11, 26, 4, 0, 0, 0, time.UTC)},
+		{"@every 1s from a whole second", "@every 1s", time.UTC, base, base.Add(time.Second)},
+		{"@every 1s from a fraction", "@every 1s", time.UTC, base.Add(300 * time.Millisecond), base.Add(time.Second)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sched, err := cronParser.Parse(tt.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := nextSlot(sched, tt.loc, tt.from); !got.Equal(tt.want) {
+				t.Errorf("nextSlot(%q, %s) = %s, want %s", tt.spec, tt.from, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSlotID(t *testing.T) {
+	madrid, _ := time.LoadLocation("Europe/Madrid")
+	a := time.Date(2026, 11, 26, 2, 0, 0, 0, madrid)
+	b := a.UTC()
+	if slotID("backup:run", a) != slotID("backup:run", b) {
+		t.Errorf("same instant in two zones gives two IDs: %s, %s", slotID("backup:run", a), slotID("backup:run", b))
+	}
+	if got, want := slotID("health:check", b), "health:check@2026-11-26T01:00:00Z"; got != want {
+		t.Errorf("slotID = %q, want %q", got, want)
+	}
+	if slotID("health:check", b) == slotID("backup:run", b) {
+		t.Error("different types share a slot ID")
+	}
+}

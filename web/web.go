@@ -1,0 +1,157 @@
+// Package web is the HTTP process: liveness and readiness probes for the
+// load balancer, and the asynqmon console behind a login. Every error is a
+// JSON body with a 4xx/5xx status, never an HTML page.
+package web
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynqmon"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cantina-pos/cantina-ops/internal/config"
+	"github.com/cantina-pos/cantina-ops/internal/conn"
+	"github.com/cantina-pos/cantina-ops/internal/health"
+)
+
+// ConsolePath is where asynqmon is mounted.
+const ConsolePath = "/monitoring"
+
+// Deps are the connections the web process uses.
+type Deps struct {
+	Redis  redis.UniversalClient
+	DB     *sql.DB
+	Logger *slog.Logger
+}
+
+// Server is the web process.
+type Server struct {
+	cfg       *config.Config
+	log       *slog.Logger
+	readiness *health.Checker
+	console   *asynqmon.HTTPHandler // nil when no console credentials are set
+	handler   http.Handler
+}
+
+// New builds the routes. Without CONSOLE_USER/CONSOLE_PASSWORD the console
+// is not served at all, and a warning says so.
+func New(cfg *config.Config, d Deps) *Server {
+	s := &Server{
+		cfg:       cfg,
+		log:       d.Logger.With("process", "web"),
+		readiness: health.Readiness(d.Redis, d.DB),
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/alive/{$}", method(http.MethodGet, http.HandlerFunc(s.alive)))
+	mux.Handle("/ready/{$}", method(http.MethodGet, http.HandlerFunc(s.ready)))
+	if cfg.ConsoleUser != "" && cfg.ConsolePassword.IsSet() {
+		s.console = asynqmon.New(asynqmon.Options{
+			RootPath:     ConsolePath,
+			RedisConnOpt: conn.AsynqRedis{R: cfg.Redis},
+		})
+		console := basicAuth(cfg.ConsoleUser, cfg.ConsolePassword, sameOrigin(noStore(s.console)))
+		mux.Handle(ConsolePath+"/", console)
+		mux.Handle(ConsolePath, http.RedirectHandler(ConsolePath+"/", http.StatusMovedPermanently))
+	} else {
+		s.log.Warn("console not served: set CONSOLE_USER and CONSOLE_PASSWORD to enable " + ConsolePath + "/")
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not found")
+	})
+	s.handler = securityHeaders(s.logRequests(mux))
+	return s
+}
+
+// Handler returns the root handler, for tests.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Run serves on PORT until ctx is done, then shuts down gracefully: it stops
+// accepting, lets in-flight requests finish (up to 10 s) and returns.
+func (s *Server) Run(ctx context.Context) error {
+	ln, err := net.Listen("tcp", ":"+strconv.Itoa(s.cfg.Port))
+	if err != nil {
+		return fmt.Errorf("listen on port %d: %w", s.cfg.Port, err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve is Run on a given listener.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	s.log.Info("web listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		s.close()
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	s.close()
+	if err != nil {
+		return fmt.Errorf("shut down http server: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve http: %w", err)
+	}
+	s.log.Info("web stopped")
+	return nil
+}
+
+func (s *Server) close() {
+	if s.console != nil {
+		_ = s.console.Close()
+	}
+}
+
+// alive answers as long as the process serves HTTP; it checks nothing else.
+func (s *Server) alive(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": string(health.Pass)})
+}
+
+// ready is 200 when the queue Redis and the database answer, else 503 with
+// the failing checks.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	rep := s.readiness.Run(r.Context())
+	code := http.StatusOK
+	if rep.Status == health.Fail {
+		code = http.StatusServiceUnavailable
+	}
+	w.Header().Set("Content-Type", "application/health+json")
+	writeJSONBody(w, code, rep)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	writeJSONBody(w, code, v)
+}
+
+func writeJSONBody(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeError writes {"error": msg} with the status code.
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}

@@ -1,0 +1,115 @@
+// Package worker is the asynq server that runs every cantina-ops task: one
+// handler per task type, named queues with priorities, bounded retries, and
+// a shutdown that fits platforms which SIGKILL 30 s after SIGTERM (tasks
+// still running when the shutdown timeout ends go back to pending and run
+// again elsewhere, which is why every handler is idempotent).
+package worker
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cantina-pos/cantina-ops/internal/config"
+	"github.com/cantina-pos/cantina-ops/internal/health"
+	"github.com/cantina-pos/cantina-ops/internal/logging"
+	"github.com/cantina-pos/cantina-ops/tasks"
+)
+
+// Deps are the connections handlers use.
+type Deps struct {
+	Redis  redis.UniversalClient // the queue Redis
+	DB     *sql.DB               // the POS database
+	Logger *slog.Logger
+}
+
+// handlers maps each task type this worker runs to its handler.
+func handlers(cfg *config.Config, d Deps) map[string]asynq.Handler {
+	return map[string]asynq.Handler{
+		tasks.TypeHealthCheck: &healthHandler{checker: health.Readiness(d.Redis, d.DB), log: d.Logger},
+	}
+}
+
+// Types lists the task types the worker handles; the scheduler registers
+// periodic tasks only for these.
+func Types() []string {
+	var out []string
+	for typ := range handlers(&config.Config{}, Deps{}) {
+		out = append(out, typ)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Server is a configured asynq server and its handlers.
+type Server struct {
+	srv *asynq.Server
+	mux *asynq.ServeMux
+	log *slog.Logger
+}
+
+// New configures the server. d.Redis is shared, not closed by the server.
+func New(cfg *config.Config, d Deps) *Server {
+	log := d.Logger.With("process", "worker")
+	srv := asynq.NewServerFromRedisClient(d.Redis, asynq.Config{
+		Concurrency:     cfg.WorkerConcurrency,
+		Queues:          tasks.Queues(),
+		ShutdownTimeout: cfg.WorkerShutdownTimeout,
+		ErrorHandler:    asynq.ErrorHandlerFunc(errorHandler(log)),
+		Logger:          logging.AsynqLogger{L: log},
+		LogLevel:        asynqLevel(log),
+		HealthCheckFunc: func(err error) {
+			if err != nil {
+				log.Warn("queue redis unreachable", "err", err)
+			}
+		},
+	})
+	mux := asynq.NewServeMux()
+	for typ, h := range handlers(cfg, Deps{Redis: d.Redis, DB: d.DB, Logger: log}) {
+		mux.Handle(typ, h)
+	}
+	return &Server{srv: srv, mux: mux, log: log}
+}
+
+// Run processes tasks until ctx is done, then shuts down: it stops taking
+// new tasks, waits up to the shutdown timeout for running ones, and puts
+// the rest back to pending.
+func (s *Server) Run(ctx context.Context) error {
+	if err := s.srv.Start(s.mux); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	s.log.Info("worker started", "queues", tasks.Queues())
+	<-ctx.Done()
+	s.log.Info("worker stopping")
+	s.srv.Shutdown()
+	s.log.Info("worker stopped")
+	return nil
+}
+
+// errorHandler logs every failed attempt once, saying whether asynq will
+// retry it or this was the final failure (archived).
+func errorHandler(log *slog.Logger) func(ctx context.Context, t *asynq.Task, err error) {
+	return func(ctx context.Context, t *asynq.Task, err error) {
+		id, _ := asynq.GetTaskID(ctx)
+		retried, _ := asynq.GetRetryCount(ctx)
+		maxRetry, _ := asynq.GetMaxRetry(ctx)
+		final := retried >= maxRetry || errors.Is(err, asynq.SkipRetry)
+		log.Error("task failed",
+			"task", t.Type(), "task_id", id,
+			"attempt", retried+1, "max_attempts", maxRetry+1,
+			"final", final, "err", err)
+	}
+}
+
+func asynqLevel(log *slog.Logger) asynq.LogLevel {
+	if log.Enabled(context.Background(), slog.LevelDebug) {
+		return asynq.DebugLevel
+	}
+	return asynq.InfoLevel
+}
