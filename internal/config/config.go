@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/mail"
 	"net/url"
 	"os"
 	"strconv"
@@ -79,6 +80,11 @@ func (r Redis) String() string {
 	}
 	return r.URL.Redacted()
 }
+
+// MarshalText makes JSON (and slog's JSON handler) show the redacted URL
+// instead of url.URL's fields, which would carry the password the day
+// url.URL learns to marshal itself.
+func (r Redis) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
 
 // Email is the SMTP and recipient configuration (Django's variable names).
 type Email struct {
@@ -379,13 +385,13 @@ func (p *parser) email() Email {
 			continue
 		}
 		if !looksLikeEmail(addr) {
-			p.fail("NOTIFY_EMAILS", "%q is not an email address", addr)
+			p.fail("NOTIFY_EMAILS", "%q is not an email address (plain addresses, separated by commas)", addr)
 			continue
 		}
 		e.To = append(e.To, addr)
 	}
 	if e.From != "" && !looksLikeEmail(e.From) {
-		p.fail("EMAIL_FROM", "%q is not an email address", e.From)
+		p.fail("EMAIL_FROM", "%q is not an email address (a plain address such as cantina@example.com)", e.From)
 	}
 	if e.Host != "" && len(e.To) > 0 && e.From == "" {
 		if e.User != "" {
@@ -397,7 +403,10 @@ func (p *parser) email() Email {
 	return e
 }
 
+// looksLikeEmail reports whether s is one plain address (no display name):
+// what SMTP's MAIL FROM and RCPT TO take. It catches lists separated by
+// semicolons, which would otherwise fail only when a notification is sent.
 func looksLikeEmail(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t<>,")
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
 }
