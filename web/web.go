@@ -26,6 +26,10 @@ import (
 // ConsolePath is where asynqmon is mounted.
 const ConsolePath = "/monitoring"
 
+// readyTimeout bounds each readiness check: a load balancer's probe must
+// get an answer well within its own timeout.
+const readyTimeout = 2 * time.Second
+
 // Deps are the connections the web process uses.
 type Deps struct {
 	Redis  redis.UniversalClient
@@ -48,7 +52,7 @@ func New(cfg *config.Config, d Deps) *Server {
 	s := &Server{
 		cfg:       cfg,
 		log:       d.Logger.With("process", "web"),
-		readiness: health.Readiness(d.Redis, d.DB),
+		readiness: health.Readiness(d.Redis, d.DB, readyTimeout),
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/alive/{$}", method(http.MethodGet, http.HandlerFunc(s.alive)))

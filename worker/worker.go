@@ -32,7 +32,7 @@ type Deps struct {
 // handlers maps each task type this worker runs to its handler.
 func handlers(cfg *config.Config, d Deps) map[string]asynq.Handler {
 	return map[string]asynq.Handler{
-		tasks.TypeHealthCheck: &healthHandler{checker: health.Readiness(d.Redis, d.DB), log: d.Logger},
+		tasks.TypeHealthCheck: &healthHandler{checker: health.Readiness(d.Redis, d.DB, cfg.HealthTimeout), log: d.Logger},
 	}
 }
 

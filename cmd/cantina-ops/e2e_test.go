@@ -211,11 +211,12 @@ func TestSIGTERMAllKeepsTheRunningTask(t *testing.T) {
 	const password = "s3cret-Pw-XYZ"
 	tests := []struct {
 		name            string
+		taskTime        string // the database check's timeout: how long the task runs
 		shutdownTimeout string
 		want            asynq.TaskState
 	}{
-		{"task finishes within the shutdown timeout", "20s", asynq.TaskStateCompleted},
-		{"task outlives the shutdown timeout", "1s", asynq.TaskStatePending},
+		{"task finishes within the shutdown timeout", "2s", "20s", asynq.TaskStateCompleted},
+		{"task outlives the shutdown timeout", "60s", "1s", asynq.TaskStatePending},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,6 +227,7 @@ func TestSIGTERMAllKeepsTheRunningTask(t *testing.T) {
 				"PORT":                    freePort(t),
 				"HEALTH_SCHEDULE":         "0 0 1 1 *",
 				"WORKER_SHUTDOWN_TIMEOUT": tt.shutdownTimeout,
+				"HEALTH_TIMEOUT":          tt.taskTime,
 				"CONSOLE_USER":            "op",
 				"CONSOLE_PASSWORD":        "console-" + password,
 			}

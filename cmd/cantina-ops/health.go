@@ -23,7 +23,7 @@ func runHealth(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer d.close()
-	rep := health.Readiness(d.rdb, d.db).Run(ctx)
+	rep := health.Readiness(d.rdb, d.db, d.cfg.HealthTimeout).Run(ctx)
 	if *asJSON {
 		enc := json.NewEncoder(a.stdout)
 		enc.SetIndent("", "  ")

@@ -39,13 +39,28 @@ type Config struct {
 	BackupRetentionDays int
 	BackupKeepMin       int
 	CleanupSchedule     string
-	HealthSchedule      string
+	// BackupEngine is "native" (Go, no binary needed) or "mysqldump".
+	BackupEngine string
+	// BackupTimeout bounds one backup:run attempt.
+	BackupTimeout time.Duration
+	// BackupNotify is when a backup emails: "failure", "always" or "never".
+	BackupNotify         string
+	BackupVerifySchedule string
+
+	HealthSchedule string
+	// HealthTimeout bounds each check of the health command and task.
+	HealthTimeout time.Duration
 	// ScheduleTZ is the time zone every cron spec is read in.
 	ScheduleTZ *time.Location
 
 	Email Email
+	// NotifyLang is the language of notification emails: "es" or "en".
+	NotifyLang string
 
 	Port int
+	// PublicURL is where operators reach the web process; links in emails
+	// point there.
+	PublicURL string
 
 	WorkerConcurrency     int
 	WorkerShutdownTimeout time.Duration
@@ -108,6 +123,7 @@ const (
 	DefaultBackupSchedule  = "0 2 * * *"
 	DefaultCleanupSchedule = "30 2 * * *"
 	DefaultHealthSchedule  = "0 * * * *"
+	DefaultVerifySchedule  = "0 4 * * 0"
 )
 
 // Environment returns a Lookup over the process environment and, when
@@ -187,10 +203,20 @@ func Load(lookup Lookup) (*Config, error) {
 	c.BackupSchedule = p.schedule("BACKUP_SCHEDULE", DefaultBackupSchedule)
 	c.CleanupSchedule = p.schedule("CLEANUP_SCHEDULE", DefaultCleanupSchedule)
 	c.HealthSchedule = p.schedule("HEALTH_SCHEDULE", DefaultHealthSchedule)
+	c.BackupVerifySchedule = p.schedule("BACKUP_VERIFY_SCHEDULE", DefaultVerifySchedule)
+	c.HealthTimeout = p.duration("HEALTH_TIMEOUT", 5*time.Second)
+	c.BackupEngine = p.oneOf("BACKUP_ENGINE", "native", "native", "mysqldump")
+	c.BackupTimeout = p.duration("BACKUP_TIMEOUT", time.Hour)
+	c.BackupNotify = p.oneOf("BACKUP_NOTIFY", "failure", "failure", "always", "never")
 
 	c.Email = p.email()
+	c.NotifyLang = p.oneOf("NOTIFY_LANG", "es", "es", "en")
 
 	c.Port = p.integer("PORT", 8080, 1, 65535)
+	c.PublicURL = strings.TrimRight(p.str("PUBLIC_URL", "http://localhost:"+strconv.Itoa(c.Port)), "/")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.fail("PUBLIC_URL", "must be an http:// or https:// URL such as https://ops.example.org")
+	}
 	c.WorkerConcurrency = p.integer("WORKER_CONCURRENCY", 4, 1, 1000)
 	c.WorkerShutdownTimeout = p.duration("WORKER_SHUTDOWN_TIMEOUT", 20*time.Second)
 
@@ -265,6 +291,18 @@ func (p *parser) boolean(name string, def bool) bool {
 		return false
 	}
 	p.fail(name, "must be true or false, not %q", v)
+	return def
+}
+
+// oneOf returns the lower-cased value of name, which must be one of allowed.
+func (p *parser) oneOf(name, def string, allowed ...string) string {
+	v := strings.ToLower(p.str(name, def))
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	p.fail(name, "must be one of %s, not %q", strings.Join(allowed, ", "), v)
 	return def
 }
 

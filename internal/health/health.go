@@ -129,10 +129,10 @@ func DBPing(name string, db *sql.DB) Check {
 }
 
 // Readiness checks the two dependencies every process needs, the queue
-// Redis and the POS database, each with a short timeout.
-func Readiness(rdb redis.UniversalClient, db *sql.DB) *Checker {
+// Redis and the POS database, each under timeout.
+func Readiness(rdb redis.UniversalClient, db *sql.DB, timeout time.Duration) *Checker {
 	return &Checker{
-		Timeout: 2 * time.Second,
+		Timeout: timeout,
 		Checks: []Check{
 			RedisPing("queue_redis", rdb),
 			DBPing("database", db),
