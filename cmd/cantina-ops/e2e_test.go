@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net"
 	"os"
 	"os/exec"
@@ -101,6 +102,8 @@ func TestBadPayloadIsArchivedNotRetried(t *testing.T) {
 	r := testenv.Redis(t)
 	srv, dbName := testenv.MySQLDatabase(t)
 	d := testDeps(t, map[string]string{"REDIS_URL": r.URL(), "DATABASE_URL": srv.URL(dbName)})
+	logs := &syncBuffer{}
+	d.log = slog.New(slog.NewJSONHandler(logs, nil))
 	client := asynq.NewClientFromRedisClient(d.rdb)
 	info, err := client.Enqueue(asynq.NewTask(tasks.TypeHealthCheck, []byte(`{"bogus":`)), asynq.Queue(tasks.QueueDefault), asynq.MaxRetry(5))
 	if err != nil {
@@ -120,6 +123,27 @@ func TestBadPayloadIsArchivedNotRetried(t *testing.T) {
 	if ti.Retried != 0 || !strings.Contains(ti.LastErr, "decode health:check payload") {
 		t.Errorf("archived after %d retries with %q; want 0 retries and a decode error", ti.Retried, ti.LastErr)
 	}
+	// The error handler's line says what failed and that it was final.
+	want := `"task":"health:check","task_id":"` + info.ID + `","attempt":1,"max_attempts":6,"final":true`
+	testenv.Eventually(t, 10*time.Second, "the final failure logged", func() bool { return strings.Contains(logs.String(), want) })
+}
+
+// syncBuffer is a log sink safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 // binary builds cantina-ops once per test run.
