@@ -1,0 +1,76 @@
+package sqlload
+
+import "testing"
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		in   string
+		want kind
+		out  string // text with the database name removed, for kindAlterDatabase
+	}{
+		{"USE `db`", kindUse, ""},
+		{"use db", kindUse, ""},
+		{"CREATE DATABASE /*!32312 IF NOT EXISTS*/ `x` /*!40100 DEFAULT CHARACTER SET utf8mb4 */", kindCreateDatabase, ""},
+		{"create schema x", kindCreateDatabase, ""},
+		{"CREATE OR REPLACE DATABASE x", kindCreateDatabase, ""},
+		{"/*!40000 DROP DATABASE IF EXISTS `x`*/", kindDropDatabase, ""},
+		{"DROP SCHEMA x", kindDropDatabase, ""},
+		{"ALTER DATABASE `src` CHARACTER SET latin1 COLLATE latin1_swedish_ci ;", kindAlterDatabase, "ALTER DATABASE  CHARACTER SET latin1 COLLATE latin1_swedish_ci ;"},
+		{"ALTER DATABASE `we``ird` COLLATE x", kindAlterDatabase, "ALTER DATABASE  COLLATE x"},
+		{"alter schema pos default charset utf8mb4", kindAlterDatabase, "alter schema  default charset utf8mb4"},
+		{"ALTER DATABASE CHARACTER SET latin1", kindOther, ""},
+		{"ALTER DATABASE /* c */ DEFAULT COLLATE x", kindOther, ""},
+		{"/*!40101 SET NAMES utf8mb4 */", kindSet, ""},
+		{"/*M!100101 SET @x=1 */", kindSet, ""},
+		{"SET sql_mode = 'ANSI'", kindSet, ""},
+		{"CREATE TABLE `database` (a int)", kindOther, ""},
+		{"DROP TABLE IF EXISTS `t`", kindOther, ""},
+		{"ALTER TABLE `t` DISABLE KEYS", kindOther, ""},
+		{"USER()", kindOther, ""},
+		{"-- c\nUSE x", kindUse, ""},
+		{"", kindOther, ""},
+	}
+	for _, tt := range tests {
+		k, s, e := classify([]byte(tt.in))
+		if k != tt.want {
+			t.Errorf("classify(%q) = %d, want %d", tt.in, k, tt.want)
+			continue
+		}
+		if k == kindAlterDatabase {
+			if got := string(withoutName([]byte(tt.in), s, e)); got != tt.out {
+				t.Errorf("classify(%q): without name %q, want %q", tt.in, got, tt.out)
+			}
+		}
+	}
+}
+
+func TestSnippet(t *testing.T) {
+	long := make([]byte, 0, 1000)
+	for len(long) < 1000 {
+		long = append(long, "(1,'😀 x'),\n"...)
+	}
+	tests := []struct{ in, want string }{
+		{"SELECT 1", `"SELECT 1"`},
+		{"SELECT\n  1,\t2", `"SELECT 1, 2"`},
+		{"SELECT '\xff'", "\"SELECT '\uFFFD'\""},
+		{string(long), `"` + repeatTo("(1,'😀 x'), ", 200) + `"…`},
+	}
+	for _, tt := range tests {
+		if got := snippet([]byte(tt.in)); got != tt.want {
+			t.Errorf("snippet(%.40q) =\n %s\nwant\n %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+// repeatTo repeats s and cuts the result to n runes, trimmed.
+func repeatTo(s string, n int) string {
+	var r []rune
+	for len(r) < n {
+		r = append(r, []rune(s)...)
+	}
+	out := string(r[:n])
+	for len(out) > 0 && out[len(out)-1] == ' ' {
+		out = out[:len(out)-1]
+	}
+	return out
+}
