@@ -1,6 +1,3 @@
-// Package backup makes, stores, verifies, restores and prunes backups of the
-// POS database. A backup is one gzip'd SQL file that the standard client
-// loads (`gunzip -c FILE | mysql DB`) and a JSON manifest beside it.
 package backup
 
 import (

@@ -1,0 +1,202 @@
+package backup
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sync"
+)
+
+var _ Storage = (*DirStorage)(nil)
+
+// DirStorage stores backups as files in one local directory (BACKUP_DIR).
+// An upload writes ".<name>.tmp-<random>" in the same directory, and Commit
+// flushes it, fsyncs it, renames it to name and fsyncs the directory: a
+// crash leaves either the complete file or a temporary one, never a partial
+// file under a final name. Files are created mode 0600: dumps hold personal
+// data.
+type DirStorage struct {
+	dir string
+}
+
+// NewDirStorage returns a storage in dir; the directory is created on the
+// first upload.
+func NewDirStorage(dir string) *DirStorage { return &DirStorage{dir: dir} }
+
+// Dir is the storage's directory.
+func (s *DirStorage) Dir() string { return s.dir }
+
+// Path is the path of a stored object, for messages such as "gunzip -c PATH".
+func (s *DirStorage) Path(name string) (string, error) {
+	if err := validObjectName(name); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.dir, name), nil
+}
+
+// List implements Storage. A missing directory holds no backups.
+func (s *DirStorage) List(ctx context.Context) ([]Object, error) {
+	entries, err := os.ReadDir(s.dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list backups in %s: %w", s.dir, err)
+	}
+	var out []Object
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		k, _ := classifyName(e.Name())
+		if k == kindOther || !e.Type().IsRegular() {
+			continue
+		}
+		fi, err := e.Info()
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted since ReadDir
+		}
+		if err != nil {
+			return nil, fmt.Errorf("list backups in %s: %w", s.dir, err)
+		}
+		out = append(out, Object{Name: e.Name(), Size: fi.Size(), ModTime: fi.ModTime().UTC(), Temp: k == kindTemp})
+	}
+	return out, nil
+}
+
+// Create implements Storage.
+func (s *DirStorage) Create(ctx context.Context, name string) (Upload, error) {
+	if err := validFinalName(name); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(s.dir, 0o750); err != nil {
+		return nil, fmt.Errorf("create backup directory: %w", err)
+	}
+	final := filepath.Join(s.dir, name)
+	if _, err := os.Lstat(final); err == nil {
+		return nil, fmt.Errorf("create %s: %w", name, ErrExists)
+	}
+	f, err := os.CreateTemp(s.dir, "."+name+tempInfix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("create %s: %w", name, err)
+	}
+	return &dirUpload{f: f, w: bufio.NewWriterSize(f, 256<<10), final: final, dir: s.dir}, nil
+}
+
+// Open implements Storage.
+func (s *DirStorage) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	if err := validFinalName(name); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(s.dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("open %s: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", name, err)
+	}
+	return f, nil
+}
+
+// Delete implements Storage.
+func (s *DirStorage) Delete(ctx context.Context, name string) error {
+	if err := validObjectName(name); err != nil {
+		return err
+	}
+	err := os.Remove(filepath.Join(s.dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("delete %s: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("delete %s: %w", name, err)
+	}
+	return nil
+}
+
+// dirUpload is a DirStorage upload in progress.
+type dirUpload struct {
+	mu    sync.Mutex
+	f     *os.File
+	w     *bufio.Writer
+	final string
+	dir   string
+	done  bool // committed or aborted
+}
+
+func (u *dirUpload) Write(p []byte) (int, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return 0, errors.New("write to a finished upload")
+	}
+	return u.w.Write(p)
+}
+
+// Commit flushes, fsyncs and renames the temporary file, then fsyncs the
+// directory so that the rename itself survives a power cut. On failure the
+// temporary file is removed.
+func (u *dirUpload) Commit() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return errors.New("commit of a finished upload")
+	}
+	u.done = true
+	tmp := u.f.Name()
+	fail := func(step string, err error) error {
+		_ = u.f.Close()
+		_ = os.Remove(tmp)
+		return fmt.Errorf("commit %s: %s: %w", filepath.Base(u.final), step, err)
+	}
+	if err := u.w.Flush(); err != nil {
+		return fail("write", err)
+	}
+	if err := u.f.Sync(); err != nil {
+		return fail("fsync", err)
+	}
+	if err := u.f.Close(); err != nil {
+		return fail("close", err)
+	}
+	if _, err := os.Lstat(u.final); err == nil {
+		return fail("rename", ErrExists)
+	}
+	if err := os.Rename(tmp, u.final); err != nil {
+		return fail("rename", err)
+	}
+	if err := syncDir(u.dir); err != nil {
+		return fmt.Errorf("commit %s: fsync directory: %w", filepath.Base(u.final), err)
+	}
+	return nil
+}
+
+// Abort closes and removes the temporary file.
+func (u *dirUpload) Abort() error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return nil
+	}
+	u.done = true
+	_ = u.f.Close()
+	if err := os.Remove(u.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remove temporary file: %w", err)
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}

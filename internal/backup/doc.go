@@ -1,0 +1,31 @@
+// Package backup makes, stores, lists, prunes, verifies and restores the
+// backups of the POS database. It is the orchestration core behind
+// `cantina-ops backup …` and the backup:* tasks; the dump itself comes
+// from an Engine (package native, or package mysqldump running the binary)
+// and the restore's SQL runs through package sqlload.
+//
+// A backup is the product, so:
+//
+//   - A backup is two files in a Storage (DirStorage on BACKUP_DIR):
+//     <db>-<YYYYMMDDTHHMMSSZ>.sql.gz, which the standard client loads
+//     (`gunzip -c FILE | mysql DB`), and <that name>.json, its Manifest
+//     (sizes, sha256, per-table rows and checksums, engine and versions).
+//   - Nothing partial ever carries a final name: files are written under a
+//     temporary name, fsynced and renamed. The manifest is committed only
+//     after the dump, so a backup is good exactly when its manifest exists
+//     and is valid; a dump without one is partial and never counts.
+//   - Manager.Run holds a MySQL named lock per database for the whole dump:
+//     never two dumps of one database at once, from the worker, the CLI or
+//     another host, and no dependency on Redis. Any failure (engine, full
+//     disk, timeout) removes the temporary file and touches nothing else.
+//   - Retention is a pure function (Plan) over the storage's listing:
+//     backups older than the retention go, but the newest KeepMin good ones
+//     of each database always stay; leftovers of interrupted backups go
+//     after a grace period. Manager.Cleanup lists, plans, then deletes.
+//   - Manager.Verify re-reads a backup end to end (sha256, the whole gzip
+//     stream, the SQL trailer) and, as a drill, restores it into a scratch
+//     database and compares every table with the manifest.
+//   - Manager.Restore accepts only our file names inside the storage,
+//     checks the file before writing anything, and loads it into a
+//     database it creates if needed.
+package backup

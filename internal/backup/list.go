@@ -1,0 +1,181 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Status says whether a dump file is a backup one can rely on.
+type Status string
+
+const (
+	// StatusGood: the manifest exists, is valid and matches the file's size.
+	StatusGood Status = "good"
+	// StatusPartial: a dump without manifest. Run commits the manifest
+	// right after the dump, so this is an interrupted backup (or a file
+	// someone put there); it never counts as a backup.
+	StatusPartial Status = "partial"
+	// StatusCorruptManifest: the manifest cannot be read or is invalid.
+	StatusCorruptManifest Status = "corrupt-manifest"
+	// StatusCorrupt: the file's size differs from its manifest's.
+	StatusCorrupt Status = "corrupt"
+)
+
+// Backup is one dump file in the storage, with what its manifest says.
+type Backup struct {
+	Name string `json:"name"`
+	// Prefix and Time come from the file name (Time is the start, UTC).
+	Prefix string    `json:"prefix"`
+	Time   time.Time `json:"time"`
+	Status Status    `json:"status"`
+	// Problem says why the status is not good.
+	Problem string    `json:"problem,omitempty"`
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"mod_time"`
+	// Manifest is set when Status is good or corrupt.
+	Manifest *Manifest `json:"manifest,omitempty"`
+	// ManifestSize is the manifest file's size, 0 without one.
+	ManifestSize int64 `json:"manifest_size,omitempty"`
+	HasManifest  bool  `json:"has_manifest"`
+}
+
+// Good reports whether b is a complete, valid backup.
+func (b Backup) Good() bool { return b.Status == StatusGood }
+
+// Age is how long ago the backup started, per its name.
+func (b Backup) Age(now time.Time) time.Duration { return now.Sub(b.Time) }
+
+// Database is the backed-up database: the manifest's, else the file
+// name's prefix.
+func (b Backup) Database() string {
+	if b.Manifest != nil {
+		return b.Manifest.Database
+	}
+	return b.Prefix
+}
+
+// Listing is the content of a backup storage.
+type Listing struct {
+	// Backups are all dump files, newest first.
+	Backups []Backup `json:"backups"`
+	// OrphanManifests are manifests whose dump is gone.
+	OrphanManifests []Object `json:"orphan_manifests,omitempty"`
+	// Temps are temporary files: running or interrupted uploads.
+	Temps []Object `json:"temps,omitempty"`
+}
+
+// Latest is the newest good backup of database.
+func (l Listing) Latest(database string) (Backup, bool) {
+	for _, b := range l.Backups {
+		if b.Good() && b.Manifest.Database == database {
+			return b, true
+		}
+	}
+	return Backup{}, false
+}
+
+// Find returns the dump named name.
+func (l Listing) Find(name string) (Backup, bool) {
+	for _, b := range l.Backups {
+		if b.Name == name {
+			return b, true
+		}
+	}
+	return Backup{}, false
+}
+
+// List reads the storage: every dump with its status, newest first, plus
+// orphan manifests and temporary files. Backups of other databases in the
+// same storage are listed too (see Backup.Database).
+func (m *Manager) List(ctx context.Context) (Listing, error) {
+	if m.Storage == nil {
+		return Listing{}, errors.New("backup manager: no Storage")
+	}
+	return listStorage(ctx, m.Storage)
+}
+
+func listStorage(ctx context.Context, s Storage) (Listing, error) {
+	objs, err := s.List(ctx)
+	if err != nil {
+		return Listing{}, err
+	}
+	l := buildListing(objs)
+	for i := range l.Backups {
+		b := &l.Backups[i]
+		if !b.HasManifest {
+			continue
+		}
+		man, err := readManifest(ctx, s, b.Name)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			// Deleted since List: the backup is being removed.
+			b.Status, b.Problem, b.ManifestSize, b.HasManifest = StatusPartial, "no manifest", 0, false
+		case err != nil:
+			if ctx.Err() != nil {
+				return Listing{}, ctx.Err()
+			}
+			b.Status, b.Problem = StatusCorruptManifest, err.Error()
+		default:
+			b.Manifest = &man
+			b.Status = StatusGood
+			if man.CompressedBytes != b.Size {
+				b.Status = StatusCorrupt
+				b.Problem = fmt.Sprintf("the file has %d bytes, its manifest says %d: it was changed or truncated", b.Size, man.CompressedBytes)
+			}
+		}
+	}
+	return l, nil
+}
+
+// buildListing sorts objects into dumps (status partial until a manifest
+// is read), orphan manifests and temporary files.
+func buildListing(objs []Object) Listing {
+	var l Listing
+	dumps := map[string]int{}
+	manifests := map[string]Object{}
+	for _, o := range objs {
+		if o.Temp {
+			l.Temps = append(l.Temps, o)
+			continue
+		}
+		switch k, dump := classifyName(o.Name); k {
+		case kindDump:
+			ni, _ := ParseName(o.Name)
+			dumps[o.Name] = len(l.Backups)
+			l.Backups = append(l.Backups, Backup{Name: o.Name, Prefix: ni.Prefix, Time: ni.Time,
+				Status: StatusPartial, Problem: "no manifest", Size: o.Size, ModTime: o.ModTime})
+		case kindManifest:
+			manifests[dump] = o
+		case kindTemp:
+			l.Temps = append(l.Temps, o)
+		}
+	}
+	for dump, o := range manifests {
+		i, ok := dumps[dump]
+		if !ok {
+			l.OrphanManifests = append(l.OrphanManifests, o)
+			continue
+		}
+		l.Backups[i].HasManifest = true
+		l.Backups[i].ManifestSize = o.Size
+	}
+	sortBackups(l.Backups)
+	byName := func(a, b Object) int { return strings.Compare(b.Name, a.Name) }
+	slices.SortFunc(l.OrphanManifests, byName)
+	slices.SortFunc(l.Temps, byName)
+	return l
+}
+
+// sortBackups orders bs newest first (by the time in the name, then name).
+func sortBackups(bs []Backup) {
+	slices.SortStableFunc(bs, func(a, b Backup) int {
+		if c := b.Time.Compare(a.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(b.Name, a.Name)
+	})
+}

@@ -1,0 +1,251 @@
+package backup
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ErrVerifyFailed means a backup failed verification: the file is damaged,
+// incomplete, has no valid manifest, or its restore drill did not give back
+// the data the manifest describes. VerifyReport.Problems lists every defect.
+var ErrVerifyFailed = errors.New("backup verification failed")
+
+// VerifyReport is what Verify checked and found.
+type VerifyReport struct {
+	Name     string    `json:"name"`
+	Manifest *Manifest `json:"manifest,omitempty"`
+	// What reading the file found.
+	SHA256          string `json:"sha256"`
+	CompressedBytes int64  `json:"compressed_bytes"`
+	RawBytes        int64  `json:"raw_bytes"`
+	LastLine        string `json:"last_line"`
+	// RestoreTest is set when a restore drill ran into ScratchDatabase.
+	RestoreTest     bool         `json:"restore_test"`
+	ScratchDatabase string       `json:"scratch_database,omitempty"`
+	Tables          []TableCheck `json:"tables,omitempty"`
+	// Problems are the defects found; none means the backup passed.
+	Problems []string `json:"problems"`
+	// Notes are remarks that are not failures (e.g. what was not compared).
+	Notes   []string      `json:"notes,omitempty"`
+	Elapsed time.Duration `json:"elapsed"`
+}
+
+// OK reports whether the backup passed.
+func (r VerifyReport) OK() bool { return len(r.Problems) == 0 }
+
+// TableCheck compares one restored table with the manifest.
+type TableCheck struct {
+	Name         string `json:"name"`
+	WantRows     int64  `json:"want_rows"`
+	GotRows      int64  `json:"got_rows"`
+	WantChecksum string `json:"want_checksum,omitempty"`
+	GotChecksum  string `json:"got_checksum,omitempty"`
+	OK           bool   `json:"ok"`
+}
+
+// Verify checks backup name: it has a valid manifest, the file's sha256
+// and size match it, the gzip stream is complete (read to its end, no
+// truncation, no CRC error, no garbage after it) and the SQL ends with the
+// trailer line. With restoreTest it then loads the dump into a scratch
+// database <db>_verify_<random> on m.DB's server, compares every table's
+// row count and content checksum with the manifest's, and drops the
+// scratch database, also on failure.
+//
+// A backup with defects gives a report listing all of them and an error
+// wrapping ErrVerifyFailed; other errors (the file cannot be read, the
+// server is unreachable) mean the check itself could not be done.
+func (m *Manager) Verify(ctx context.Context, name string, restoreTest bool) (VerifyReport, error) {
+	start := m.now()
+	rep := VerifyReport{Name: name, Problems: []string{}}
+	if err := ValidateName(name); err != nil {
+		return rep, err
+	}
+	if err := m.check(false, restoreTest); err != nil {
+		return rep, err
+	}
+	b, err := m.find(ctx, name)
+	if err != nil {
+		return rep, err
+	}
+	switch {
+	case !b.HasManifest:
+		rep.Problems = append(rep.Problems, "no manifest: this is not a complete backup of ours (an interrupted backup, or a file put there by hand), so its checksum cannot be verified")
+	case b.Status == StatusCorruptManifest:
+		rep.Problems = append(rep.Problems, "the manifest is unusable: "+b.Problem)
+	default:
+		rep.Manifest = b.Manifest
+	}
+
+	fc, err := checkFile(ctx, m.Storage, name, rep.Manifest)
+	if err != nil {
+		return rep, fmt.Errorf("verify %s: %w", name, err)
+	}
+	rep.SHA256, rep.CompressedBytes, rep.RawBytes, rep.LastLine = fc.SHA256, fc.CompressedBytes, fc.RawBytes, fc.LastLine
+	rep.Problems = append(rep.Problems, fc.Problems...)
+
+	if restoreTest {
+		if len(rep.Problems) > 0 {
+			rep.Notes = append(rep.Notes, "restore test skipped: the file failed the checks above")
+		} else if err := m.drill(ctx, &rep); err != nil {
+			rep.Elapsed = m.now().Sub(start)
+			return rep, fmt.Errorf("verify %s: restore test: %w", name, err)
+		}
+	}
+	rep.Elapsed = m.now().Sub(start)
+	if !rep.OK() {
+		return rep, fmt.Errorf("%w: %s: %s", ErrVerifyFailed, name, strings.Join(rep.Problems, "; "))
+	}
+	m.log().Info("backup verified", "backup", name, "restore_test", rep.RestoreTest)
+	return rep, nil
+}
+
+// find returns the listed dump name, or ErrNotFound with a hint.
+func (m *Manager) find(ctx context.Context, name string) (Backup, error) {
+	l, err := listStorage(ctx, m.Storage)
+	if err != nil {
+		return Backup{}, err
+	}
+	b, ok := l.Find(name)
+	if !ok {
+		return Backup{}, fmt.Errorf("backup %s: %w (see `cantina-ops backup list`)", name, ErrNotFound)
+	}
+	return b, nil
+}
+
+// drill restores rep's backup into a scratch database and compares it with
+// the manifest, adding what differs to rep.Problems. Its error means the
+// drill could not run (e.g. no right to create a database).
+func (m *Manager) drill(ctx context.Context, rep *VerifyReport) (err error) {
+	man := rep.Manifest
+	scratch := scratchName(man.Database)
+	rep.RestoreTest = true
+	rep.ScratchDatabase = scratch
+	if _, err := m.DB.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(scratch)+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		return fmt.Errorf("create scratch database %s (the database account needs the CREATE privilege for restore tests): %w", scratch, err)
+	}
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if _, derr := m.DB.ExecContext(dctx, "DROP DATABASE IF EXISTS "+quoteIdent(scratch)); derr != nil {
+			derr = fmt.Errorf("drop scratch database %s (drop it by hand): %w", scratch, derr)
+			m.log().Error("restore test left its scratch database behind", "database", scratch, "err", derr)
+			err = errors.Join(err, derr)
+		}
+	}()
+
+	conn, err := m.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer discardConn(conn)
+	if _, err := conn.ExecContext(ctx, "USE "+quoteIdent(scratch)); err != nil {
+		return fmt.Errorf("use scratch database %s: %w", scratch, err)
+	}
+	if err := m.load(ctx, conn, rep.Name, nil); err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
+		rep.Problems = append(rep.Problems, fmt.Sprintf("the dump does not load: %v", err))
+		return nil
+	}
+
+	got, err := baseTables(ctx, conn)
+	if err != nil {
+		return err
+	}
+	if len(man.Tables) == 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("the %s engine's manifest lists no tables: the dump loaded, %d tables, nothing to compare", man.Engine, len(got)))
+		return nil
+	}
+	want := map[string]bool{}
+	unsummed := false
+	for _, t := range man.Tables {
+		want[t.Name] = true
+		tc := TableCheck{Name: t.Name, WantRows: t.Rows, WantChecksum: t.Checksum}
+		if !slices.Contains(got, t.Name) {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("table %s is missing from the restored copy", t.Name))
+			rep.Tables = append(rep.Tables, tc)
+			continue
+		}
+		compareSums := t.Checksum != "" && m.Digest != nil
+		if compareSums {
+			tc.GotRows, tc.GotChecksum, err = m.Digest(ctx, conn, t.Name)
+		} else {
+			tc.GotRows, err = countRows(ctx, conn, t.Name)
+		}
+		if err != nil {
+			return fmt.Errorf("check restored table %s: %w", t.Name, err)
+		}
+		if t.Checksum != "" && m.Digest == nil {
+			unsummed = true
+		}
+		rowsKnown := t.Rows >= 0
+		if !rowsKnown {
+			rep.Notes = append(rep.Notes, fmt.Sprintf("table %s: the manifest has no row count (the engine could not count it); %d rows restored", t.Name, tc.GotRows))
+		}
+		tc.OK = (!rowsKnown || tc.GotRows == tc.WantRows) && (!compareSums || tc.GotChecksum == tc.WantChecksum)
+		if rowsKnown && tc.GotRows != tc.WantRows {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("table %s: %d rows restored, the manifest says %d", t.Name, tc.GotRows, tc.WantRows))
+		} else if !tc.OK {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("table %s: content checksum %s differs from the manifest's %s", t.Name, tc.GotChecksum, tc.WantChecksum))
+		}
+		rep.Tables = append(rep.Tables, tc)
+	}
+	for _, t := range got {
+		if !want[t] {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("table %s was restored but is not in the manifest", t))
+		}
+	}
+	if unsummed {
+		rep.Notes = append(rep.Notes, "no table digest configured (Manager.Digest): row counts compared, checksums not")
+	}
+	return nil
+}
+
+// scratchName is a fresh database name for a restore drill of database.
+func scratchName(database string) string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	p := FilePrefix(database)
+	if len(p) > 46 {
+		p = p[:46]
+	}
+	return p + "_verify_" + hex.EncodeToString(b)
+}
+
+// baseTables lists the base tables of conn's current database.
+func baseTables(ctx context.Context, conn *sql.Conn) ([]string, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME")
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, fmt.Errorf("list tables: %w", err)
+		}
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	return out, nil
+}
+
+func countRows(ctx context.Context, conn *sql.Conn, table string) (int64, error) {
+	var n int64
+	err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(table)).Scan(&n)
+	return n, err
+}
+
+// quoteIdent quotes a MySQL identifier with backticks.
+func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }
