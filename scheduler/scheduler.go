@@ -59,7 +59,7 @@ var periodic = []struct {
 	task func() (*asynq.Task, error)
 }{
 	{tasks.TypeHealthCheck, func(c *config.Config) string { return c.HealthSchedule },
-		func() (*asynq.Task, error) { return tasks.NewHealthCheck(tasks.HealthCheck{}) }},
+		func() (*asynq.Task, error) { return tasks.NewHealthCheck(tasks.HealthCheck{Notify: true}) }},
 }
 
 // Entries returns the periodic tasks of cfg whose type is in handled.

@@ -36,9 +36,13 @@ func Queues() map[string]int {
 	return map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
 }
 
-// HealthCheck is the payload of a health:check task. It has no fields yet;
-// it is a struct so that fields can be added without a new task type.
-type HealthCheck struct{}
+// HealthCheck is the payload of a health:check task.
+type HealthCheck struct {
+	// Notify makes the check compare its overall status with the last one
+	// and email on a change (degraded, failed, recovered). The scheduled
+	// check sets it; a one-off check from the console need not.
+	Notify bool `json:"notify,omitempty"`
+}
 
 // NewHealthCheck builds a health:check task. A check is cheap and its result
 // is stale within the hour: few retries, a short timeout, a day's retention

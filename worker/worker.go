@@ -19,6 +19,7 @@ import (
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/logging"
+	"github.com/cantina-pos/cantina-ops/internal/notify"
 	"github.com/cantina-pos/cantina-ops/tasks"
 )
 
@@ -27,12 +28,17 @@ type Deps struct {
 	Redis  redis.UniversalClient // the queue Redis
 	DB     *sql.DB               // the POS database
 	Logger *slog.Logger
+	// Notifier queues notification emails; nil notifies nobody.
+	Notifier *notify.Notifier
 }
 
 // handlers maps each task type this worker runs to its handler.
 func handlers(cfg *config.Config, d Deps) map[string]asynq.Handler {
 	return map[string]asynq.Handler{
-		tasks.TypeHealthCheck: &healthHandler{checker: health.Readiness(d.Redis, d.DB, cfg.HealthTimeout), log: d.Logger},
+		tasks.TypeHealthCheck: &healthHandler{checker: health.Readiness(d.Redis, d.DB, cfg.HealthTimeout), log: d.Logger,
+			watch: &notify.HealthWatch{Redis: d.Redis, Notifier: d.Notifier, Database: cfg.DB.Name}},
+		tasks.TypeEmailSend: &emailHandler{enabled: cfg.Email.Enabled(), renderer: notify.NewRenderer(cfg),
+			mailer: notify.NewSMTP(cfg.Email), log: d.Logger},
 	}
 }
 
@@ -71,7 +77,7 @@ func New(cfg *config.Config, d Deps) *Server {
 		},
 	})
 	mux := asynq.NewServeMux()
-	for typ, h := range handlers(cfg, Deps{Redis: d.Redis, DB: d.DB, Logger: log}) {
+	for typ, h := range handlers(cfg, Deps{Redis: d.Redis, DB: d.DB, Logger: log, Notifier: d.Notifier}) {
 		mux.Handle(typ, h)
 	}
 	return &Server{srv: srv, mux: mux, log: log}

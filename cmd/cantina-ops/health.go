@@ -4,17 +4,22 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 
 	"github.com/cantina-pos/cantina-ops/internal/health"
+	"github.com/cantina-pos/cantina-ops/internal/notify"
 )
 
-// runHealth implements `health [--json] [--verbose]`: run the checks once,
-// print the report, exit 1 when the status is fail.
+// runHealth implements `health [--verbose] [--json] [--notify]`: run the
+// checks once, print the report, exit 1 when the status is fail. With
+// --notify it also compares the status with the last one recorded (by this
+// command or the scheduled health:check) and queues an email on a change.
 func runHealth(ctx context.Context, a *app, args []string) error {
-	fs := newFlags(a, "health", "[--json] [--verbose]")
+	fs := newFlags(a, "health", "[--verbose] [--json] [--notify]")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	verbose := fs.Bool("verbose", false, "print every check, not only those that did not pass")
+	notifyChange := fs.Bool("notify", false, "email NOTIFY_EMAILS if the status changed since the last check (degraded, failed, recovered)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -45,8 +50,37 @@ func runHealth(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintf(a.stdout, "  %-12s %-4s %6.1f ms  %s\n", n, r.Status, r.DurationMS, r.Output)
 		}
 	}
+	if *notifyChange {
+		// Keep stdout pure JSON with --json.
+		out := a.stdout
+		if *asJSON {
+			out = a.stderr
+		}
+		if err := notifyHealth(ctx, d, rep, out); err != nil {
+			return err
+		}
+	}
 	if rep.Status == health.Fail {
 		return errSilent
+	}
+	return nil
+}
+
+// notifyHealth records rep's status and queues an email if it changed.
+func notifyHealth(ctx context.Context, d *deps, rep health.Report, out io.Writer) error {
+	n := d.notifier()
+	w := &notify.HealthWatch{Redis: d.rdb, Notifier: n, Database: d.cfg.DB.Name}
+	tr, err := w.Observe(ctx, rep)
+	if err != nil {
+		return fmt.Errorf("health --notify: the alert could not be queued; is the queue Redis (REDIS_URL) reachable? %w", err)
+	}
+	switch {
+	case tr.Kind == "":
+		fmt.Fprintf(out, "notify: no change (%s), nobody emailed\n", tr.To)
+	case !n.Enabled():
+		fmt.Fprintf(out, "notify: %s → %s, but notifications are off (set EMAIL_HOST and NOTIFY_EMAILS)\n", tr.From, tr.To)
+	default:
+		fmt.Fprintf(out, "notify: %s → %s, %s email queued for the worker to send\n", tr.From, tr.To, tr.Kind)
 	}
 	return nil
 }

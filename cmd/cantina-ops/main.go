@@ -29,6 +29,7 @@ func commands() []command {
 		{"scheduler", "enqueue periodic tasks (one leader at a time)", runScheduler},
 		{"all", "web, worker and scheduler in one process", runAll},
 		{"health", "check the server once and print a report", runHealth},
+		{"notify", "notify test: send a test email and report the SMTP outcome", runNotify},
 		{"config", "config check: validate and print the effective config", runConfig},
 		{"demo", "demo seed: create and fill the demo POS database", runDemo},
 		{"version", "print the version", runVersion},

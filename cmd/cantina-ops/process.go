@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"sync"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/conn"
+	"github.com/cantina-pos/cantina-ops/internal/notify"
 	"github.com/cantina-pos/cantina-ops/scheduler"
 	"github.com/cantina-pos/cantina-ops/web"
 	"github.com/cantina-pos/cantina-ops/worker"
@@ -52,7 +54,13 @@ func (d *deps) web() process {
 }
 
 func (d *deps) worker() process {
-	return worker.New(d.cfg, worker.Deps{Redis: d.rdb, DB: d.db, Logger: d.log})
+	return worker.New(d.cfg, worker.Deps{Redis: d.rdb, DB: d.db, Logger: d.log, Notifier: d.notifier()})
+}
+
+// notifier queues notification emails on the queue Redis. It logs once
+// whether notifications are on, so build one per process.
+func (d *deps) notifier() *notify.Notifier {
+	return notify.New(d.cfg, asynq.NewClientFromRedisClient(d.rdb), d.log)
 }
 
 func (d *deps) scheduler() (process, error) {
