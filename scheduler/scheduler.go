@@ -56,10 +56,22 @@ type Entry struct {
 var periodic = []struct {
 	typ  string
 	spec func(*config.Config) string
-	task func() (*asynq.Task, error)
+	task func(*config.Config) (*asynq.Task, error)
 }{
 	{tasks.TypeHealthCheck, func(c *config.Config) string { return c.HealthSchedule },
-		func() (*asynq.Task, error) { return tasks.NewHealthCheck(tasks.HealthCheck{Notify: true}) }},
+		func(*config.Config) (*asynq.Task, error) {
+			return tasks.NewHealthCheck(tasks.HealthCheck{Notify: true})
+		}},
+	{tasks.TypeBackupRun, func(c *config.Config) string { return c.BackupSchedule },
+		func(c *config.Config) (*asynq.Task, error) {
+			return tasks.NewBackupRun(tasks.BackupRun{Trigger: tasks.TriggerSchedule}, c.BackupTimeout)
+		}},
+	{tasks.TypeBackupCleanup, func(c *config.Config) string { return c.CleanupSchedule },
+		func(*config.Config) (*asynq.Task, error) { return tasks.NewBackupCleanup(tasks.BackupCleanup{}) }},
+	{tasks.TypeBackupVerify, func(c *config.Config) string { return c.BackupVerifySchedule },
+		func(c *config.Config) (*asynq.Task, error) {
+			return tasks.NewBackupVerify(tasks.BackupVerify{RestoreTest: true}, c.BackupTimeout)
+		}},
 }
 
 // Entries returns the periodic tasks of cfg whose type is in handled.
@@ -69,7 +81,7 @@ func Entries(cfg *config.Config, handled []string) ([]Entry, error) {
 		if !contains(handled, p.typ) {
 			continue
 		}
-		t, err := p.task()
+		t, err := p.task(cfg)
 		if err != nil {
 			return nil, err
 		}

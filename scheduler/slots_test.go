@@ -1,8 +1,12 @@
 package scheduler
 
 import (
+	"maps"
 	"testing"
 	"time"
+
+	"github.com/cantina-pos/cantina-ops/internal/config"
+	"github.com/cantina-pos/cantina-ops/tasks"
 )
 
 func TestLastSlot(t *testing.T) {
@@ -95,5 +99,33 @@ func TestSlotID(t *testing.T) {
 	}
 	if slotID("health:check", b) == slotID("backup:run", b) {
 		t.Error("different types share a slot ID")
+	}
+}
+
+func TestEntriesOnlyForHandledTypes(t *testing.T) {
+	cfg := &config.Config{HealthSchedule: "0 * * * *", BackupSchedule: "0 2 * * *",
+		CleanupSchedule: "30 2 * * *", BackupVerifySchedule: "0 4 * * 0", BackupTimeout: time.Hour}
+	tests := []struct {
+		handled []string
+		want    map[string]string
+	}{
+		{nil, map[string]string{}},
+		{[]string{tasks.TypeHealthCheck, tasks.TypeEmailSend}, map[string]string{tasks.TypeHealthCheck: "0 * * * *"}},
+		{[]string{tasks.TypeHealthCheck, tasks.TypeBackupRun, tasks.TypeBackupCleanup, tasks.TypeBackupVerify},
+			map[string]string{tasks.TypeHealthCheck: "0 * * * *", tasks.TypeBackupRun: "0 2 * * *",
+				tasks.TypeBackupCleanup: "30 2 * * *", tasks.TypeBackupVerify: "0 4 * * 0"}},
+	}
+	for _, tt := range tests {
+		entries, err := Entries(cfg, tt.handled)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for _, e := range entries {
+			got[e.Task.Type()] = e.Spec
+		}
+		if !maps.Equal(got, tt.want) {
+			t.Errorf("Entries(handled %v) = %v, want %v", tt.handled, got, tt.want)
+		}
 	}
 }

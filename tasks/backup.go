@@ -16,9 +16,12 @@ const (
 // BackupRun is the payload of a backup:run task.
 type BackupRun struct {
 	Trigger string `json:"trigger,omitempty"`
-	// NotifySuccess sends the success email even when BACKUP_NOTIFY=failure
-	// (`backup run --enqueue --notify`).
-	NotifySuccess bool `json:"notify_success,omitempty"`
+	// RequestedAt is when the backup was asked for. Any good backup that
+	// started at or after it fulfils the request, so a task that runs again
+	// (a retry after a crash that happened after the backup was stored)
+	// does not make a second one. Scheduled tasks leave it empty: their slot
+	// time, in the task ID, plays that part.
+	RequestedAt time.Time `json:"requested_at,omitzero"`
 }
 
 // BackupRunMaxRetry bounds the attempts of one backup: with asynq's

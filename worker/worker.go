@@ -16,6 +16,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/logging"
@@ -30,6 +31,8 @@ type Deps struct {
 	Logger *slog.Logger
 	// Notifier queues notification emails; nil notifies nobody.
 	Notifier *notify.Notifier
+	// Backups makes, prunes and verifies backups.
+	Backups *backup.Manager
 }
 
 // handlers maps each task type this worker runs to its handler.
@@ -39,6 +42,9 @@ func handlers(cfg *config.Config, d Deps) map[string]asynq.Handler {
 			watch: &notify.HealthWatch{Redis: d.Redis, Notifier: d.Notifier, Database: cfg.DB.Name}},
 		tasks.TypeEmailSend: &emailHandler{enabled: cfg.Email.Enabled(), renderer: notify.NewRenderer(cfg),
 			mailer: notify.NewSMTP(cfg.Email), log: d.Logger},
+		tasks.TypeBackupRun:     &backupRunHandler{m: d.Backups, n: d.Notifier, log: d.Logger},
+		tasks.TypeBackupCleanup: &backupCleanupHandler{m: d.Backups, n: d.Notifier, log: d.Logger},
+		tasks.TypeBackupVerify:  &backupVerifyHandler{m: d.Backups, n: d.Notifier, log: d.Logger},
 	}
 }
 
@@ -77,7 +83,7 @@ func New(cfg *config.Config, d Deps) *Server {
 		},
 	})
 	mux := asynq.NewServeMux()
-	for typ, h := range handlers(cfg, Deps{Redis: d.Redis, DB: d.DB, Logger: log, Notifier: d.Notifier}) {
+	for typ, h := range handlers(cfg, Deps{Redis: d.Redis, DB: d.DB, Logger: log, Notifier: d.Notifier, Backups: d.Backups}) {
 		mux.Handle(typ, h)
 	}
 	return &Server{srv: srv, mux: mux, log: log}

@@ -12,7 +12,15 @@ import (
 // app carries what every subcommand shares: its output streams and the way
 // it reads configuration.
 type app struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
+}
+
+// isTerminal reports whether w is a terminal (progress and prompts go
+// only to people, not to logs or pipes).
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && logging.IsTerminal(f)
 }
 
 // load reads the configuration from the environment and ./.env, and builds
@@ -33,7 +41,7 @@ func (a *app) logger(cfg *config.Config) *slog.Logger {
 	format := cfg.LogFormat
 	if format == "" {
 		format = "json"
-		if f, ok := a.stderr.(*os.File); ok && logging.IsTerminal(f) {
+		if isTerminal(a.stderr) {
 			format = "text"
 		}
 	}

@@ -43,6 +43,15 @@ func testDeps(t *testing.T, vars map[string]string) *deps {
 	return d
 }
 
+func mustWorker(t *testing.T, d *deps) process {
+	t.Helper()
+	w, err := d.worker()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
 // TestScheduledHealthCheckEndToEnd: the scheduler enqueues health:check on a
 // one-second schedule, the worker runs it against the real Redis and
 // MariaDB, and its report is readable through the Inspector.
@@ -60,7 +69,7 @@ func TestScheduledHealthCheckEndToEnd(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for _, p := range []process{sched, d.worker()} {
+	for _, p := range []process{sched, mustWorker(t, d)} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -111,7 +120,8 @@ func TestBadPayloadIsArchivedNotRetried(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = d.worker().Run(ctx) }()
+	w := mustWorker(t, d)
+	go func() { defer close(done); _ = w.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 
 	insp := asynq.NewInspectorFromRedisClient(r.Client(t))

@@ -31,6 +31,7 @@ func commands() []command {
 		{"health", "check the server once and print a report", runHealth},
 		{"notify", "notify test: send a test email and report the SMTP outcome", runNotify},
 		{"config", "config check: validate and print the effective config", runConfig},
+		{"backup", "backup run|list|verify|restore|cleanup: make and manage backups", runBackup},
 		{"demo", "demo seed: create and fill the demo POS database", runDemo},
 		{"version", "print the version", runVersion},
 	}
@@ -42,7 +43,7 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	a := &app{stdout: os.Stdout, stderr: os.Stderr}
+	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
 	err := dispatch(ctx, a, os.Args[1:])
 	os.Exit(exitCode(a.stderr, err))
 }

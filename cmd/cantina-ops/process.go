@@ -11,6 +11,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cantina-pos/cantina-ops/internal/backup"
+	"github.com/cantina-pos/cantina-ops/internal/backup/setup"
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/conn"
 	"github.com/cantina-pos/cantina-ops/internal/notify"
@@ -53,8 +55,17 @@ func (d *deps) web() process {
 	return web.New(d.cfg, web.Deps{Redis: d.rdb, DB: d.db, Logger: d.log})
 }
 
-func (d *deps) worker() process {
-	return worker.New(d.cfg, worker.Deps{Redis: d.rdb, DB: d.db, Logger: d.log, Notifier: d.notifier()})
+func (d *deps) worker() (process, error) {
+	backups, err := d.backups()
+	if err != nil {
+		return nil, err
+	}
+	return worker.New(d.cfg, worker.Deps{Redis: d.rdb, DB: d.db, Logger: d.log, Notifier: d.notifier(), Backups: backups}), nil
+}
+
+// backups is the backup manager of the configured database.
+func (d *deps) backups() (*backup.Manager, error) {
+	return setup.Manager(d.cfg, d.db, version, d.log)
 }
 
 // notifier queues notification emails on the queue Redis. It logs once
@@ -118,7 +129,8 @@ func runWeb(ctx context.Context, a *app, args []string) error {
 
 func runWorker(ctx context.Context, a *app, args []string) error {
 	return runProcesses(ctx, a, args, "worker", func(d *deps) ([]process, error) {
-		return []process{d.worker()}, nil
+		w, err := d.worker()
+		return []process{w}, err
 	})
 }
 
@@ -131,7 +143,11 @@ func runScheduler(ctx context.Context, a *app, args []string) error {
 
 func runAll(ctx context.Context, a *app, args []string) error {
 	return runProcesses(ctx, a, args, "all", func(d *deps) ([]process, error) {
+		w, err := d.worker()
+		if err != nil {
+			return nil, err
+		}
 		s, err := d.scheduler()
-		return []process{d.web(), d.worker(), s}, err
+		return []process{d.web(), w, s}, err
 	})
 }

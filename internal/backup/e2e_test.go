@@ -135,7 +135,7 @@ func TestEndToEndNative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(l.Backups) != 1 || l.Backups[0].Status != backup.StatusGood || len(l.Temps) != 0 {
+	if len(l.Backups) != 1 || l.Backups[0].Status != backup.StatusGood || l.Backups[0].Problem != "" || len(l.Temps) != 0 {
 		t.Fatalf("listing: %+v", l)
 	}
 

@@ -121,7 +121,7 @@ func listStorage(ctx context.Context, s Storage) (Listing, error) {
 			b.Status, b.Problem = StatusCorruptManifest, err.Error()
 		default:
 			b.Manifest = &man
-			b.Status = StatusGood
+			b.Status, b.Problem = StatusGood, ""
 			if man.CompressedBytes != b.Size {
 				b.Status = StatusCorrupt
 				b.Problem = fmt.Sprintf("the file has %d bytes, its manifest says %d: it was changed or truncated", b.Size, man.CompressedBytes)

@@ -13,6 +13,8 @@ import (
 	"os"
 	"slices"
 	"strings"
+
+	"golang.org/x/term"
 )
 
 // Options configures New.
@@ -41,10 +43,9 @@ func New(w io.Writer, o Options) *slog.Logger {
 // Discard returns a logger that writes nothing, for tests and quiet commands.
 func Discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
-// IsTerminal reports whether f is a character device (a TTY).
+// IsTerminal reports whether f is a terminal (not /dev/null, a pipe or a file).
 func IsTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // minSecretLen is the shortest secret scrubbed: shorter values would blank

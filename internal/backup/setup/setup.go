@@ -1,0 +1,61 @@
+// Package setup builds the backup.Manager that the CLI and the worker share
+// from the configuration: the engine BACKUP_ENGINE names, BACKUP_DIR
+// storage, the retention policy and the native content digest for restore
+// drills. It exists apart from package backup because the engines import
+// backup.
+package setup
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/cantina-pos/cantina-ops/internal/backup"
+	"github.com/cantina-pos/cantina-ops/internal/backup/mysqldump"
+	"github.com/cantina-pos/cantina-ops/internal/backup/native"
+	"github.com/cantina-pos/cantina-ops/internal/config"
+)
+
+// Manager returns the backup manager for cfg's database. db is a pool on
+// that database (see internal/conn).
+func Manager(cfg *config.Config, db *sql.DB, version string, log *slog.Logger) (*backup.Manager, error) {
+	eng, err := Engine(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	return &backup.Manager{
+		DB:       db,
+		Database: cfg.DB.Name,
+		Engine:   eng,
+		Storage:  backup.NewDirStorage(cfg.BackupDir),
+		Digest: func(ctx context.Context, c *sql.Conn, table string) (int64, string, error) {
+			return native.TableDigest(ctx, c, table)
+		},
+		Retention: backup.Policy{
+			RetentionDays: cfg.BackupRetentionDays,
+			KeepMin:       cfg.BackupKeepMin,
+			// A running backup's temporary file is never older than its
+			// timeout: only older leftovers are stale.
+			Grace: max(cfg.BackupTimeout, backup.DefaultGrace),
+		},
+		Version: version,
+		Logger:  log,
+	}, nil
+}
+
+// Engine returns the dump engine BACKUP_ENGINE names.
+func Engine(cfg *config.Config, log *slog.Logger) (backup.Engine, error) {
+	switch cfg.BackupEngine {
+	case "mysqldump":
+		return mysqldump.New(cfg.DB, mysqldump.Options{})
+	case "native", "":
+		return native.New(cfg.DB.MySQL(), native.Options{Logger: log}), nil
+	default:
+		return nil, fmt.Errorf("BACKUP_ENGINE: unknown engine %q", cfg.BackupEngine)
+	}
+}
+
+// Timeout bounds a CLI backup like the task's: BACKUP_TIMEOUT.
+func Timeout(cfg *config.Config) time.Duration { return cfg.BackupTimeout }
