@@ -1,0 +1,156 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/cantina-pos/cantina-ops/internal/config"
+	"github.com/cantina-pos/cantina-ops/internal/demo"
+)
+
+// runDemo is `cantina-ops demo seed`: it creates the configured database if
+// needed and fills it with the demo POS data.
+func runDemo(ctx context.Context, a *app, args []string) error {
+	if len(args) == 0 || args[0] != "seed" {
+		fmt.Fprintln(a.stderr, "Usage: cantina-ops demo seed [--size 50MB] [--seed 1] [--reset | --if-empty]")
+		if len(args) == 0 {
+			return errUsage
+		}
+		return fmt.Errorf("%w: unknown demo command %q", errUsage, args[0])
+	}
+	fs := newFlags(a, "demo seed", "[--size 50MB] [--seed 1] [--reset | --if-empty]")
+	sizeFlag := fs.String("size", "50MB", "approximate data size (e.g. 200MB, 1GB, 512KiB)")
+	seed := fs.Int64("seed", 1, "random seed: the same seed and size give the same data")
+	reset := fs.Bool("reset", false, "drop the demo tables, view and trigger first")
+	ifEmpty := fs.Bool("if-empty", false, "do nothing when the demo data is already there")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	size, err := demo.ParseSize(*sizeFlag)
+	if err != nil {
+		return fmt.Errorf("%w: --size: %v", errUsage, err)
+	}
+	if *reset && *ifEmpty {
+		return fmt.Errorf("%w: --reset and --if-empty contradict each other; pick one", errUsage)
+	}
+	cfg, _, err := a.load()
+	if err != nil {
+		return err
+	}
+
+	db, err := openDemoDB(ctx, cfg.DB)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	if *ifEmpty {
+		exists, err := demo.Exists(ctx, db)
+		if err != nil {
+			return err
+		}
+		if exists {
+			found, err := demo.Objects(ctx, db)
+			if err != nil {
+				return err
+			}
+			if len(found) < len(demo.Tables())+2 {
+				return fmt.Errorf("%s has some demo tables but not all (%s): an earlier seed was cut short, or these tables are not the demo's; check, then run `cantina-ops demo seed --reset`",
+					cfg.DB.String(), strings.Join(found, ", "))
+			}
+			fmt.Fprintf(a.stdout, "demo data already in %s; nothing to do\n", cfg.DB.String())
+			return nil
+		}
+	}
+	if *reset {
+		if err := demo.Reset(ctx, db); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(a.stdout, "seeding %s with about %s of demo data (seed %d)…\n", cfg.DB.String(), *sizeFlag, *seed)
+	st, err := demo.Seed(ctx, db, demo.Options{Size: size, Seed: *seed})
+	if errors.Is(err, demo.ErrExists) {
+		return fmt.Errorf("%w\nRun `cantina-ops demo seed --reset` to replace the demo data, or --if-empty to keep it", err)
+	}
+	if err != nil {
+		return err
+	}
+	printSeedStats(a, st)
+	return nil
+}
+
+// openDemoDB opens the configured database, creating it first when it does
+// not exist. An account without the CREATE privilege (a managed host) can
+// still seed a database that exists.
+func openDemoDB(ctx context.Context, d config.DB) (*sql.DB, error) {
+	db, err := openMySQL(d.MySQL())
+	if err != nil {
+		return nil, err
+	}
+	err = db.PingContext(ctx)
+	if err == nil {
+		return db, nil
+	}
+	_ = db.Close()
+	var me *mysql.MySQLError
+	switch {
+	case errors.As(err, &me) && me.Number == 1044: // ER_DBACCESS_DENIED_ERROR, also for a missing database
+		return nil, fmt.Errorf("connect to %s: %w (create the database, or grant this account access to it)", d.String(), err)
+	case !errors.As(err, &me) || me.Number != 1049: // ER_BAD_DB_ERROR: unknown database
+		return nil, fmt.Errorf("connect to %s: %w", d.String(), err)
+	}
+
+	mc := d.MySQL()
+	mc.DBName = ""
+	server, err := openMySQL(mc)
+	if err != nil {
+		return nil, err
+	}
+	defer server.Close()
+	stmt := "CREATE DATABASE IF NOT EXISTS " + quoteIdent(d.Name) + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+	if _, err := server.ExecContext(ctx, stmt); err != nil {
+		return nil, fmt.Errorf("create database %s: %w (create it, or grant this account CREATE)", d.Name, err)
+	}
+	db, err = openMySQL(d.MySQL())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("connect to %s: %w", d.String(), err)
+	}
+	return db, nil
+}
+
+func openMySQL(c *mysql.Config) (*sql.DB, error) {
+	conn, err := mysql.NewConnector(c)
+	if err != nil {
+		return nil, fmt.Errorf("database configuration: %w", err)
+	}
+	return sql.OpenDB(conn), nil
+}
+
+// quoteIdent quotes a MySQL identifier with backticks.
+func quoteIdent(name string) string {
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}
+
+func printSeedStats(a *app, st demo.Stats) {
+	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "table\trows\tdata\tindexes\t")
+	for _, t := range st.Tables {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", t.Name, t.Rows, demo.FormatSize(t.DataBytes), demo.FormatSize(t.IndexBytes))
+	}
+	fmt.Fprintf(tw, "total\t%d\t%s\t%s\t\n", st.Rows(), demo.FormatSize(st.DataBytes()), demo.FormatSize(st.IndexBytes()))
+	_ = tw.Flush()
+	secs := st.Elapsed.Seconds()
+	fmt.Fprintf(a.stdout, "done in %.1f s (%s/s of data)\n", secs,
+		demo.FormatSize(int64(float64(st.DataBytes())/max(secs, time.Millisecond.Seconds()))))
+}

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# scripts/test.sh — `make test` and CI: installs what is missing, starts a
+# private Redis, MariaDB and Mailpit in a fresh temp dir, runs the gofmt
+# check, go vet and the race-enabled tests against them, and stops them on
+# exit. Extra arguments go to `go test` (e.g. -run X ./internal/config);
+# without a package argument the tests run on ./... .
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/services.sh
+. scripts/services.sh
+
+command -v go >/dev/null 2>&1 || svc_die "go is not on PATH; install Go (see go.mod for the version)"
+
+STATE=""
+STEP_PID=""
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ -n "$STEP_PID" ]; then # interrupted mid-step: stop go and its test binaries
+		kill -TERM -- "-$STEP_PID" 2>/dev/null || true
+		svc_stop_pid "$STEP_PID" "$STEP_NAME"
+	fi
+	svc_stop_all
+	[ -n "$STATE" ] && rm -rf "$STATE"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+svc_install_packages redis-server redis-tools mariadb-server mariadb-client
+svc_ensure_mailpit
+
+STATE=$(mktemp -d "${TMPDIR:-/tmp}/cantina-test.XXXXXX")
+
+# start_on NAME FIRST_PORT CMD...: runs CMD with a free port (from FIRST_PORT
+# on) appended, retrying on the next free port if another process grabbed
+# it first. Sets PORT_USED.
+start_on() {
+	local name=$1 port=$2 try
+	shift 2
+	for try in 1 2 3; do
+		port=$(svc_free_port "$port") || return 1
+		if "$@" "$port"; then
+			PORT_USED=$port
+			return 0
+		fi
+		svc_log "starting $name on port $port failed (attempt $try)"
+		port=$((port + 1))
+	done
+	svc_die "could not start $name"
+}
+
+start_mailpit() {
+	local http
+	http=$(svc_free_port $(($1 + 7000))) || return 1
+	svc_start_mailpit "$STATE/mailpit" "$1" "$http" && MAILPIT_HTTP=$http
+}
+
+start_on redis 6390 svc_start_redis "$STATE/redis"
+REDIS_PORT=$PORT_USED
+start_on mariadb 3307 svc_start_mariadb "$STATE/mariadb"
+MYSQL_PORT=$PORT_USED
+start_on mailpit 1026 start_mailpit
+SMTP_PORT=$PORT_USED
+
+DB_USER=cantina
+DB_PASSWORD='p@ss:w/rd%'"$(svc_random_password | head -c 8)"
+svc_mariadb_account "$DB_USER" "$DB_PASSWORD" || exit 1
+
+export CANTINA_TEST_REDIS="127.0.0.1:$REDIS_PORT"
+CANTINA_TEST_MYSQL="mysql://$DB_USER:$(svc_urlencode "$DB_PASSWORD")@127.0.0.1:$MYSQL_PORT"
+export CANTINA_TEST_MYSQL
+export CANTINA_TEST_SMTP="127.0.0.1:$SMTP_PORT"
+export CANTINA_TEST_MAILPIT="http://127.0.0.1:$MAILPIT_HTTP"
+export CANTINA_REQUIRE_SERVICES=1
+svc_log "CANTINA_TEST_REDIS=$CANTINA_TEST_REDIS CANTINA_TEST_MYSQL=mysql://$DB_USER:***@127.0.0.1:$MYSQL_PORT CANTINA_TEST_SMTP=$CANTINA_TEST_SMTP CANTINA_TEST_MAILPIT=$CANTINA_TEST_MAILPIT"
+
+# go test gets ./... unless the arguments name a package.
+test_args=("$@")
+has_pkg=0
+for a in "$@"; do
+	case "$a" in
+	. | ./* | ../* | github.com/*) has_pkg=1 ;;
+	esac
+done
+[ "$has_pkg" -eq 1 ] || test_args+=(./...)
+
+# step NAME CMD...: runs CMD in its own process group, so that a signal to
+# this script can stop it and everything it started at once (the traps run
+# during `wait`, not only after a foreground command ends).
+failed=()
+step() {
+	local rc=0
+	STEP_NAME=$1
+	shift
+	svc_log "== $STEP_NAME"
+	setsid --wait "$@" &
+	STEP_PID=$!
+	wait "$STEP_PID" || rc=$?
+	STEP_PID=""
+	if [ "$rc" -ne 0 ]; then
+		failed+=("$STEP_NAME")
+		svc_log "== $STEP_NAME FAILED"
+	fi
+}
+
+svc_log "== gofmt"
+unformatted=$(find . \( -path ./.git -o -path ./.state -o -path ./bin -o -path ./backups -o -name node_modules \) -prune \
+	-o -name '*.go' -print0 | xargs -0 -r gofmt -l)
+if [ -n "$unformatted" ]; then
+	failed+=(gofmt)
+	svc_log "== gofmt FAILED: these files need gofmt -w:"
+	printf '%s\n' "$unformatted" | sed 's/^/  /' >&2
+fi
+step "go vet" go vet ./...
+step "go test" go test -race -count=1 -timeout 30m "${test_args[@]}"
+
+if [ ${#failed[@]} -gt 0 ]; then
+	svc_log "FAILED: ${failed[*]}"
+	exit 1
+fi
+svc_log "all checks passed"
