@@ -7,6 +7,7 @@ package logging
 import (
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"net/url"
@@ -34,7 +35,7 @@ func New(w io.Writer, o Options) *slog.Logger {
 	} else {
 		h = slog.NewJSONHandler(w, ho)
 	}
-	if r := newReplacer(o.Secrets); r != nil {
+	if r := Redactor(o.Secrets); r != nil {
 		h = &scrubHandler{next: h, replacer: r}
 	}
 	return slog.New(h)
@@ -52,16 +53,17 @@ func IsTerminal(f *os.File) bool {
 // out ordinary words.
 const minSecretLen = 3
 
-// newReplacer returns a replacer for every secret, also in the
-// percent-encoded forms a URL in a library's message would carry, or nil
-// when there is nothing to scrub.
-func newReplacer(secrets []string) *strings.Replacer {
+// Redactor returns a replacer that turns every secret into "[REDACTED]",
+// also in the percent-encoded forms a URL in a library's message carries
+// and the HTML-escaped form a rendered page carries, or nil when there is
+// nothing to scrub. Both the logger and notification emails use it.
+func Redactor(secrets []string) *strings.Replacer {
 	var forms []string
 	for _, s := range secrets {
 		if len(s) < minSecretLen {
 			continue
 		}
-		forms = append(forms, s, url.QueryEscape(s), url.PathEscape(s))
+		forms = append(forms, s, url.QueryEscape(s), url.PathEscape(s), html.EscapeString(s))
 	}
 	if len(forms) == 0 {
 		return nil

@@ -1,47 +1,21 @@
 package notify
 
 import (
-	"html"
-	"net/url"
-	"slices"
 	"strings"
+
+	"github.com/cantina-pos/cantina-ops/internal/logging"
 )
 
-// minSecretLen is the shortest secret scrubbed, as in internal/logging:
-// shorter values would blank out ordinary words.
-const minSecretLen = 3
-
 // scrubber replaces configured secrets in event strings with [REDACTED],
-// also in the percent-encoded forms a URL in an error carries and the
-// HTML-escaped form.
+// in the forms logging.Redactor knows (raw, percent-encoded, HTML-escaped).
 type scrubber struct{ r *strings.Replacer }
 
 func newScrubber(secrets []string) *scrubber {
-	var forms []string
-	for _, s := range secrets {
-		if len(s) < minSecretLen {
-			continue
-		}
-		forms = append(forms, s, url.QueryEscape(s), url.PathEscape(s), html.EscapeString(s))
-	}
-	if len(forms) == 0 {
+	r := logging.Redactor(secrets)
+	if r == nil {
 		return nil
 	}
-	// strings.Replacer takes the first listed match at a position: longer
-	// forms first, so a secret that is a prefix of another is not left
-	// half-replaced.
-	slices.SortFunc(forms, func(a, b string) int {
-		if len(a) != len(b) {
-			return len(b) - len(a)
-		}
-		return strings.Compare(a, b)
-	})
-	forms = slices.Compact(forms)
-	pairs := make([]string, 0, 2*len(forms))
-	for _, f := range forms {
-		pairs = append(pairs, f, "[REDACTED]")
-	}
-	return &scrubber{r: strings.NewReplacer(pairs...)}
+	return &scrubber{r: r}
 }
 
 func (s *scrubber) str(v string) string {
