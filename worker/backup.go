@@ -227,15 +227,8 @@ func (h *backupVerifyHandler) target(ctx context.Context, name string) (string, 
 	if name != "" {
 		return name, nil
 	}
-	l, err := h.m.List(ctx)
-	if err != nil {
-		return "", fmt.Errorf("list backups: %w", err)
-	}
-	b, ok := l.Latest(h.m.Database)
-	if !ok {
-		return "", fmt.Errorf("no good backup of %s to verify: %w", h.m.Database, backup.ErrNotFound)
-	}
-	return b.Name, nil
+	b, err := h.m.Latest(ctx)
+	return b.Name, err
 }
 
 // writeResult stores v as the task's result, readable in the console.

@@ -196,15 +196,11 @@ func runBackupList(ctx context.Context, a *app, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := openDeps(a)
+	d, m, err := openBackups(a)
 	if err != nil {
 		return err
 	}
 	defer d.close()
-	m, err := d.backups()
-	if err != nil {
-		return err
-	}
 	l, err := m.List(ctx)
 	if err != nil {
 		return err
@@ -249,26 +245,18 @@ func runBackupVerify(ctx context.Context, a *app, args []string) error {
 		fs.Usage()
 		return fmt.Errorf("%w: name a backup or pass --latest", errUsage)
 	}
-	d, err := openDeps(a)
+	d, m, err := openBackups(a)
 	if err != nil {
 		return err
 	}
 	defer d.close()
-	m, err := d.backups()
-	if err != nil {
-		return err
-	}
 	name := ""
 	if len(pos) == 1 {
 		name = pos[0]
 	} else {
-		l, err := m.List(ctx)
+		b, err := m.Latest(ctx)
 		if err != nil {
-			return err
-		}
-		b, ok := l.Latest(m.Database)
-		if !ok {
-			return fmt.Errorf("no good backup of %s in %s", m.Database, d.cfg.BackupDir)
+			return fmt.Errorf("%w in %s", err, d.cfg.BackupDir)
 		}
 		name = b.Name
 	}
@@ -331,15 +319,11 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 	if err := backup.ValidateName(name); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	d, err := openDeps(a)
+	d, m, err := openBackups(a)
 	if err != nil {
 		return err
 	}
 	defer d.close()
-	m, err := d.backups()
-	if err != nil {
-		return err
-	}
 	target := *database
 	if target == "" {
 		target = m.Database
@@ -393,15 +377,11 @@ func runBackupCleanup(ctx context.Context, a *app, args []string) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	d, err := openDeps(a)
+	d, m, err := openBackups(a)
 	if err != nil {
 		return err
 	}
 	defer d.close()
-	m, err := d.backups()
-	if err != nil {
-		return err
-	}
 	rep, err := m.Cleanup(ctx, *dryRun)
 	if *asJSON {
 		if jerr := writeJSON(a.stdout, rep); jerr != nil {
@@ -433,6 +413,21 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// openBackups opens the connections and the backup manager; close d when
+// done.
+func openBackups(a *app) (*deps, *backup.Manager, error) {
+	d, err := openDeps(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := d.backups()
+	if err != nil {
+		d.close()
+		return nil, nil, err
+	}
+	return d, m, nil
 }
 
 // formatBytes prints a size in binary units, e.g. "12.3 MiB".

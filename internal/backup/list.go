@@ -91,6 +91,20 @@ func (l Listing) Find(name string) (Backup, bool) {
 // List reads the storage: every dump with its status, newest first, plus
 // orphan manifests and temporary files. Backups of other databases in the
 // same storage are listed too (see Backup.Database).
+// Latest returns the newest good backup of the manager's database, or an
+// error wrapping ErrNotFound when there is none.
+func (m *Manager) Latest(ctx context.Context) (Backup, error) {
+	l, err := m.List(ctx)
+	if err != nil {
+		return Backup{}, fmt.Errorf("list backups: %w", err)
+	}
+	b, ok := l.Latest(m.Database)
+	if !ok {
+		return Backup{}, fmt.Errorf("no good backup of %s: %w", m.Database, ErrNotFound)
+	}
+	return b, nil
+}
+
 func (m *Manager) List(ctx context.Context) (Listing, error) {
 	if m.Storage == nil {
 		return Listing{}, errors.New("backup manager: no Storage")
