@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
+	"github.com/cantina-pos/cantina-ops/internal/backup/sqlload"
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
 )
 
@@ -232,7 +233,7 @@ func showCreates(t *testing.T, q Querier) map[string][]string {
 	return out
 }
 
-func TestRoundTripWithMariaDBClient(t *testing.T) {
+func TestRoundTrip(t *testing.T) {
 	srv, src := testenv.MySQLDatabase(t)
 	createFixture(t, srv, src)
 	srcDB := srv.Open(t, src)
@@ -322,113 +323,133 @@ func TestRoundTripWithMariaDBClient(t *testing.T) {
 		}
 	})
 
-	_, dst := testenv.MySQLDatabase(t)
-	// --comments: the client otherwise strips comments, also inside
-	// routine bodies (so does it with mysqldump's files).
-	loadWithClient(t, srv, dst, sqlText, "--comments")
-	dstDB := srv.Open(t, dst)
+	// The standard client and our own loader (what `backup restore` uses)
+	// must both give back the source exactly.
+	loaders := []struct {
+		name string
+		load func(t *testing.T, dst string)
+	}{
+		// --comments: the client otherwise strips comments, also inside
+		// routine bodies (so does it with mysqldump's files).
+		{"mariadb client", func(t *testing.T, dst string) { loadWithClient(t, srv, dst, sqlText, "--comments") }},
+		{"backup restore loader", func(t *testing.T, dst string) {
+			c := conn(t, srv.Open(t, dst))
+			if _, err := sqlload.Load(context.Background(), c, bytes.NewReader(sqlText), nil); err != nil {
+				t.Fatalf("sqlload: %v", err)
+			}
+		}},
+	}
+	for _, l := range loaders {
+		load := l.load
+		t.Run(l.name, func(t *testing.T) {
+			_, dst := testenv.MySQLDatabase(t)
+			load(t, dst)
+			dstDB := srv.Open(t, dst)
 
-	t.Run("checksum table", func(t *testing.T) {
-		for _, ti := range info.Tables {
-			q := "CHECKSUM TABLE %s." + quoteIdent(ti.Name) + " EXTENDED"
-			a := queryStrings(t, srcDB, fmt.Sprintf(q, quoteIdent(src)))[0][1]
-			b := queryStrings(t, dstDB, fmt.Sprintf(q, quoteIdent(dst)))[0][1]
-			if a != b || a == "<NULL>" {
-				t.Errorf("table %s: CHECKSUM TABLE %s in the source, %s restored", ti.Name, a, b)
-			}
-		}
-	})
-	t.Run("show create", func(t *testing.T) {
-		a, b := showCreates(t, srcDB), showCreates(t, dstDB)
-		if len(a) < 25 {
-			t.Fatalf("only %d objects in the source", len(a))
-		}
-		for k, v := range a {
-			if !slices.Equal(v, b[k]) {
-				t.Errorf("%s differs:\nsource:   %q\nrestored: %q", k, v, b[k])
-			}
-		}
-		for k := range b {
-			if _, ok := a[k]; !ok {
-				t.Errorf("restored has extra object %s", k)
-			}
-		}
-	})
-	t.Run("rows and counters", func(t *testing.T) {
-		for _, ti := range info.Tables {
-			if n := queryInt(t, dstDB, "SELECT COUNT(*) FROM "+quoteIdent(ti.Name)); n != ti.Rows {
-				t.Errorf("table %s: %d rows restored, want %d", ti.Name, n, ti.Rows)
-			}
-		}
-		q := "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME"
-		if a, b := queryStrings(t, srcDB, q), queryStrings(t, dstDB, q); !slices.EqualFunc(a, b, slices.Equal) {
-			t.Errorf("AUTO_INCREMENT counters differ:\n%v\n%v", a, b)
-		}
-		if n := queryInt(t, dstDB, "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'parent'"); n != 1000 {
-			t.Errorf("parent's AUTO_INCREMENT = %d restored, want 1000", n)
-		}
-		// Values cached by the source are skipped, as after a restart.
-		q = "SELECT next_not_cached_value, cycle_count FROM `seq1`"
-		if a, b := queryStrings(t, srcDB, q), queryStrings(t, dstDB, q); !slices.EqualFunc(a, b, slices.Equal) {
-			t.Errorf("seq1: %v in the source, %v restored", a, b)
-		}
-	})
-	t.Run("values", func(t *testing.T) {
-		// The same values read back as text (generated columns too):
-		// a second check besides CHECKSUM TABLE, with readable diffs.
-		q := "SELECT *, HEX(`vb`), HEX(`lb`), HEX(`f`), `f` + 0e0, `dbl` + 0e0, HEX(`b64`), `inv` FROM `alltypes` ORDER BY `id`"
-		a, b := queryStrings(t, srcDB, q), queryStrings(t, dstDB, q)
-		if len(a) != len(b) {
-			t.Fatalf("%d rows vs %d", len(a), len(b))
-		}
-		for i := range a {
-			if !slices.Equal(a[i], b[i]) {
-				t.Errorf("row %d differs:\n%q\n%q", i, a[i], b[i])
-			}
-		}
-		if got := queryStrings(t, dstDB, "SELECT `vc`, `dt`, `dtm`, `tm6`, `yr`, `b1`+0, `en` FROM `alltypes` WHERE `id` = 3")[0]; got[1] != "0000-00-00" ||
-			got[2] != "0000-00-00 00:00:00" || got[3] != "-838:59:59.000000" || got[4] != "0" || got[5] != "1" || got[6] != "it's" {
-			t.Errorf("row 3 restored as %q", got)
-		}
-		if got := queryStrings(t, dstDB, "SELECT `e` FROM `v_latin1`")[0][0]; got != "éñ" {
-			t.Errorf("latin1 view restored gives %q, want éñ", got)
-		}
-		if got := queryStrings(t, dstDB, "SELECT `note` FROM `child` WHERE `id` = 3")[0][0]; got != "é" {
-			t.Errorf("child's note %q, want é from the latin1 trigger", got)
-		}
-		if got := queryStrings(t, dstDB, "SELECT `vc` IS NULL, `vc` = '', `vb` = '', LENGTH(`bl`), `lb` IS NULL FROM `alltypes` WHERE `id` IN (1, 2) ORDER BY `id`"); !slices.Equal(got[0], []string{"1", "<NULL>", "<NULL>", "<NULL>", "1"}) ||
-			!slices.Equal(got[1], []string{"0", "1", "1", "0", "1"}) {
-			t.Errorf("NULL/empty rows restored as %q", got)
-		}
-	})
-	t.Run("table digest", func(t *testing.T) {
-		for _, ti := range info.Tables {
-			for db, q := range map[string]Querier{"source": srcDB, "restored": dstDB} {
-				n, sum, err := TableDigest(context.Background(), q, ti.Name)
-				if err != nil {
-					t.Fatalf("%s: %v", ti.Name, err)
+			t.Run("checksum table", func(t *testing.T) {
+				for _, ti := range info.Tables {
+					q := "CHECKSUM TABLE %s." + quoteIdent(ti.Name) + " EXTENDED"
+					a := queryStrings(t, srcDB, fmt.Sprintf(q, quoteIdent(src)))[0][1]
+					b := queryStrings(t, dstDB, fmt.Sprintf(q, quoteIdent(dst)))[0][1]
+					if a != b || a == "<NULL>" {
+						t.Errorf("table %s: CHECKSUM TABLE %s in the source, %s restored", ti.Name, a, b)
+					}
 				}
-				if n != ti.Rows || sum != ti.Checksum {
-					t.Errorf("%s %s: digest %d %s, dump said %d %s", db, ti.Name, n, sum, ti.Rows, ti.Checksum)
+			})
+			t.Run("show create", func(t *testing.T) {
+				a, b := showCreates(t, srcDB), showCreates(t, dstDB)
+				if len(a) < 25 {
+					t.Fatalf("only %d objects in the source", len(a))
 				}
-			}
-		}
-	})
-	t.Run("dump of the restored copy is the same dump", func(t *testing.T) {
-		again, info2 := dump(t, srv, dst, Options{MaxStatementBytes: 64 << 10})
-		if a, b := stripVolatile(string(sqlText)), stripVolatile(string(again)); a != b {
-			al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
-			for i := range min(len(al), len(bl)) {
-				if al[i] != bl[i] {
-					t.Fatalf("dumps differ first at line %d:\n%.300q\n%.300q", i+1, al[i], bl[i])
+				for k, v := range a {
+					if !slices.Equal(v, b[k]) {
+						t.Errorf("%s differs:\nsource:   %q\nrestored: %q", k, v, b[k])
+					}
 				}
-			}
-			t.Fatalf("dumps differ in length: %d vs %d lines", len(al), len(bl))
-		}
-		if !slices.Equal(info.Tables, info2.Tables) {
-			t.Errorf("table infos differ:\n%v\n%v", info.Tables, info2.Tables)
-		}
-	})
+				for k := range b {
+					if _, ok := a[k]; !ok {
+						t.Errorf("restored has extra object %s", k)
+					}
+				}
+			})
+			t.Run("rows and counters", func(t *testing.T) {
+				for _, ti := range info.Tables {
+					if n := queryInt(t, dstDB, "SELECT COUNT(*) FROM "+quoteIdent(ti.Name)); n != ti.Rows {
+						t.Errorf("table %s: %d rows restored, want %d", ti.Name, n, ti.Rows)
+					}
+				}
+				q := "SELECT TABLE_NAME, AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() ORDER BY TABLE_NAME"
+				if a, b := queryStrings(t, srcDB, q), queryStrings(t, dstDB, q); !slices.EqualFunc(a, b, slices.Equal) {
+					t.Errorf("AUTO_INCREMENT counters differ:\n%v\n%v", a, b)
+				}
+				if n := queryInt(t, dstDB, "SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'parent'"); n != 1000 {
+					t.Errorf("parent's AUTO_INCREMENT = %d restored, want 1000", n)
+				}
+				// Values cached by the source are skipped, as after a restart.
+				q = "SELECT next_not_cached_value, cycle_count FROM `seq1`"
+				if a, b := queryStrings(t, srcDB, q), queryStrings(t, dstDB, q); !slices.EqualFunc(a, b, slices.Equal) {
+					t.Errorf("seq1: %v in the source, %v restored", a, b)
+				}
+			})
+			t.Run("values", func(t *testing.T) {
+				// The same values read back as text (generated columns too):
+				// a second check besides CHECKSUM TABLE, with readable diffs.
+				q := "SELECT *, HEX(`vb`), HEX(`lb`), HEX(`f`), `f` + 0e0, `dbl` + 0e0, HEX(`b64`), `inv` FROM `alltypes` ORDER BY `id`"
+				a, b := queryStrings(t, srcDB, q), queryStrings(t, dstDB, q)
+				if len(a) != len(b) {
+					t.Fatalf("%d rows vs %d", len(a), len(b))
+				}
+				for i := range a {
+					if !slices.Equal(a[i], b[i]) {
+						t.Errorf("row %d differs:\n%q\n%q", i, a[i], b[i])
+					}
+				}
+				if got := queryStrings(t, dstDB, "SELECT `vc`, `dt`, `dtm`, `tm6`, `yr`, `b1`+0, `en` FROM `alltypes` WHERE `id` = 3")[0]; got[1] != "0000-00-00" ||
+					got[2] != "0000-00-00 00:00:00" || got[3] != "-838:59:59.000000" || got[4] != "0" || got[5] != "1" || got[6] != "it's" {
+					t.Errorf("row 3 restored as %q", got)
+				}
+				if got := queryStrings(t, dstDB, "SELECT `e` FROM `v_latin1`")[0][0]; got != "éñ" {
+					t.Errorf("latin1 view restored gives %q, want éñ", got)
+				}
+				if got := queryStrings(t, dstDB, "SELECT `note` FROM `child` WHERE `id` = 3")[0][0]; got != "é" {
+					t.Errorf("child's note %q, want é from the latin1 trigger", got)
+				}
+				if got := queryStrings(t, dstDB, "SELECT `vc` IS NULL, `vc` = '', `vb` = '', LENGTH(`bl`), `lb` IS NULL FROM `alltypes` WHERE `id` IN (1, 2) ORDER BY `id`"); !slices.Equal(got[0], []string{"1", "<NULL>", "<NULL>", "<NULL>", "1"}) ||
+					!slices.Equal(got[1], []string{"0", "1", "1", "0", "1"}) {
+					t.Errorf("NULL/empty rows restored as %q", got)
+				}
+			})
+			t.Run("table digest", func(t *testing.T) {
+				for _, ti := range info.Tables {
+					for db, q := range map[string]Querier{"source": srcDB, "restored": dstDB} {
+						n, sum, err := TableDigest(context.Background(), q, ti.Name)
+						if err != nil {
+							t.Fatalf("%s: %v", ti.Name, err)
+						}
+						if n != ti.Rows || sum != ti.Checksum {
+							t.Errorf("%s %s: digest %d %s, dump said %d %s", db, ti.Name, n, sum, ti.Rows, ti.Checksum)
+						}
+					}
+				}
+			})
+			t.Run("dump of the restored copy is the same dump", func(t *testing.T) {
+				again, info2 := dump(t, srv, dst, Options{MaxStatementBytes: 64 << 10})
+				if a, b := stripVolatile(string(sqlText)), stripVolatile(string(again)); a != b {
+					al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
+					for i := range min(len(al), len(bl)) {
+						if al[i] != bl[i] {
+							t.Fatalf("dumps differ first at line %d:\n%.300q\n%.300q", i+1, al[i], bl[i])
+						}
+					}
+					t.Fatalf("dumps differ in length: %d vs %d lines", len(al), len(bl))
+				}
+				if !slices.Equal(info.Tables, info2.Tables) {
+					t.Errorf("table infos differ:\n%v\n%v", info.Tables, info2.Tables)
+				}
+			})
+
+		})
+	}
 }
 
 // The dump drops DEFINER clauses, so an account with rights on the target
