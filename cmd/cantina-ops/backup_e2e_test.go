@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
@@ -132,5 +133,55 @@ func TestWorkerKilledMidBackup(t *testing.T) {
 	}
 	if _, err := os.Stat(dir + "/" + leftover); err != nil {
 		t.Errorf("the leftover is gone before its grace period: %v", err)
+	}
+}
+
+// TestBackupCommandWithoutRedis: `backup run` is the administrator's last
+// resort, so it works with the queue Redis down; restore and verify too.
+func TestBackupCommandWithoutRedis(t *testing.T) {
+	srv, dbName := testenv.MySQLDatabase(t)
+	db := srv.Open(t, dbName)
+	for _, q := range []string{"CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(10))", "INSERT INTO t VALUES (1, 'ñ'), (2, NULL)"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := t.TempDir()
+	env := map[string]string{
+		"REDIS_URL":    "redis://" + silentDB(t) + "/0", // accepts, never answers
+		"DATABASE_URL": srv.URL(dbName),
+		"BACKUP_DIR":   dir,
+	}
+	out, err := binCmd(t, env, "backup", "run").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "2 rows") {
+		t.Fatalf("backup run with Redis down (%v):\n%s", err, out)
+	}
+	out, err = binCmd(t, env, "backup", "list", "--json").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var l backup.Listing
+	if err := json.Unmarshal(out, &l); err != nil || len(l.Backups) != 1 || !l.Backups[0].Good() {
+		t.Fatalf("backup list --json (%v):\n%s", err, out)
+	}
+	_, copyName := testenv.MySQLDatabase(t)
+	out, err = binCmd(t, env, "backup", "restore", l.Backups[0].Name, "--database", copyName).CombinedOutput()
+	if err != nil {
+		t.Fatalf("backup restore (%v):\n%s", err, out)
+	}
+	var v string
+	if err := srv.Open(t, copyName).QueryRow("SELECT v FROM t WHERE id = 1").Scan(&v); err != nil || v != "ñ" {
+		t.Errorf("restored row: %q, %v", v, err)
+	}
+	// Restoring over a database with tables asks; without a terminal to
+	// answer on, nothing changes.
+	cmd := binCmd(t, env, "backup", "restore", l.Backups[0].Name, "--database", copyName)
+	out, err = cmd.CombinedOutput()
+	var exitErr *exec.ExitError
+	if !errors.As(err, &exitErr) || !strings.Contains(string(out), "nothing was changed") {
+		t.Errorf("restore over a non-empty database without --yes (%v):\n%s", err, out)
+	}
+	if out, err := binCmd(t, env, "backup", "restore", "../../etc/passwd").CombinedOutput(); err == nil || !strings.Contains(string(out), "invalid backup name") {
+		t.Errorf("restore of a path outside BACKUP_DIR (%v):\n%s", err, out)
 	}
 }
