@@ -1,0 +1,65 @@
+package health
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+func check(name string, s Status) Check {
+	return Check{Name: name, Run: func(context.Context) Result { return Result{Status: s, Output: name} }}
+}
+
+func TestCheckerCombinesStatuses(t *testing.T) {
+	tests := []struct {
+		name   string
+		checks []Check
+		want   Status
+		failed []string
+	}{
+		{"no checks", nil, Pass, nil},
+		{"all pass", []Check{check("a", Pass), check("b", Pass)}, Pass, nil},
+		{"one warns", []Check{check("a", Pass), check("b", Warn)}, Warn, []string{"b"}},
+		{"fail beats warn", []Check{check("a", Fail), check("b", Warn), check("c", Pass)}, Fail, []string{"a", "b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := (&Checker{Checks: tt.checks}).Run(context.Background())
+			if rep.Status != tt.want {
+				t.Errorf("status %s, want %s", rep.Status, tt.want)
+			}
+			failed := rep.Failed()
+			slices.Sort(failed)
+			if !slices.Equal(failed, tt.failed) {
+				t.Errorf("failed %v, want %v", failed, tt.failed)
+			}
+			if len(rep.Checks) != len(tt.checks) {
+				t.Errorf("%d results for %d checks", len(rep.Checks), len(tt.checks))
+			}
+		})
+	}
+}
+
+// TestCheckerTimeout: each check gets a context that ends after Timeout;
+// a check that honours it reports a failure instead of hanging the report.
+func TestCheckerTimeout(t *testing.T) {
+	var deadline time.Time
+	hang := Check{Name: "hang", Run: func(ctx context.Context) Result {
+		deadline, _ = ctx.Deadline()
+		<-ctx.Done()
+		return Result{Status: Fail, Output: ctx.Err().Error()}
+	}}
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	c := &Checker{Checks: []Check{hang, check("ok", Pass)}, Timeout: 10 * time.Millisecond, Now: func() time.Time { return now }}
+	rep := c.Run(context.Background())
+	if rep.Status != Fail || rep.Checks["hang"].Output != context.DeadlineExceeded.Error() || rep.Checks["ok"].Status != Pass {
+		t.Errorf("report %+v", rep)
+	}
+	if deadline.IsZero() {
+		t.Error("the check's context had no deadline")
+	}
+	if !rep.Time.Equal(now) || !rep.Checks["ok"].Time.Equal(now) {
+		t.Errorf("times not from the injected clock: %s, %s", rep.Time, rep.Checks["ok"].Time)
+	}
+}
