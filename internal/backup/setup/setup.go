@@ -10,7 +10,6 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/backup/mysqldump"
@@ -56,6 +55,3 @@ func Engine(cfg *config.Config, log *slog.Logger) (backup.Engine, error) {
 		return nil, fmt.Errorf("BACKUP_ENGINE: unknown engine %q", cfg.BackupEngine)
 	}
 }
-
-// Timeout bounds a CLI backup like the task's: BACKUP_TIMEOUT.
-func Timeout(cfg *config.Config) time.Duration { return cfg.BackupTimeout }
