@@ -180,7 +180,7 @@ func TestMessageID(t *testing.T) {
 	if messageID("other", "cantina@example.com") == a {
 		t.Error("different seeds give the same message ID")
 	}
-	if messageID("", "x@example.com") == messageID("", "x@example.com") {
+	if first, second := messageID("", "x@example.com"), messageID("", "x@example.com"); first == second {
 		t.Error("unseeded message IDs repeat")
 	}
 	if got := messageID("s", ""); !strings.HasSuffix(got, "@cantina-ops.invalid") {

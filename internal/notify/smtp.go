@@ -164,10 +164,10 @@ func (s *SMTP) Send(ctx context.Context, m *Message) (string, error) {
 func (s *SMTP) build(m *Message) (*mail.Msg, error) {
 	msg := mail.NewMsg(mail.WithCharset(mail.CharsetUTF8), mail.WithEncoding(mail.EncodingQP), mail.WithNoDefaultUserAgent())
 	if err := msg.From(m.From); err != nil {
-		return nil, fmt.Errorf("From %q: %w", m.From, err)
+		return nil, fmt.Errorf("sender %q: %w", m.From, err)
 	}
 	if err := msg.To(m.To); err != nil {
-		return nil, fmt.Errorf("To %q: %w", m.To, err)
+		return nil, fmt.Errorf("recipient %q: %w", m.To, err)
 	}
 	msg.Subject(m.Subject)
 	msg.SetDate()

@@ -131,8 +131,8 @@ func (a *analyzer) result() []backup.TableInfo {
 }
 
 var (
-	createTableRe = regexp.MustCompile("(?i)^CREATE\\s+TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?")
-	insertRe      = regexp.MustCompile("(?i)^(?:INSERT|REPLACE)\\s+(?:IGNORE\\s+)?INTO\\s+")
+	createTableRe = regexp.MustCompile(`(?i)^CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`)
+	insertRe      = regexp.MustCompile(`(?i)^(?:INSERT|REPLACE)\s+(?:IGNORE\s+)?INTO\s+`)
 	setRe         = regexp.MustCompile(`(?i)^(?:/\*M?!\d*\s*)?SET\s`)
 )
 
