@@ -1,7 +1,6 @@
 package scheduler
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -25,36 +24,18 @@ func TestDefaultTakeoverWithinAMinute(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type harness struct {
 	t     *testing.T
 	redis testenv.RedisDB
 	insp  *asynq.Inspector
-	logs  *syncBuffer
+	logs  *testenv.SyncBuffer
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	r := testenv.Redis(t)
 	insp := asynq.NewInspectorFromRedisClient(r.Client(t))
-	return &harness{t: t, redis: r, insp: insp, logs: &syncBuffer{}}
+	return &harness{t: t, redis: r, insp: insp, logs: &testenv.SyncBuffer{}}
 }
 
 // start runs a scheduler with a one-second health:check entry until the

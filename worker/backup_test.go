@@ -36,7 +36,7 @@ type backupEnv struct {
 	proxy  *notifytest.Proxy
 	mp     notifytest.Mailpit
 	rcpt   string
-	logs   *lockedBuffer
+	logs   *testenv.SyncBuffer
 }
 
 func startBackupWorker(t *testing.T) *backupEnv {
@@ -69,7 +69,7 @@ func startBackupWorker(t *testing.T) *backupEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &testenv.SyncBuffer{}
 	log := logging.New(logs, logging.Options{Level: slog.LevelDebug, Format: "json"})
 	db, err := conn.DB(cfg.DB)
 	if err != nil {

@@ -1,14 +1,12 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"net"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,24 +23,6 @@ import (
 	"github.com/cantina-pos/cantina-ops/tasks"
 )
 
-// lockedBuffer is a log sink the worker's goroutines can share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // mailEnv is a running worker with notifications on, its own Redis
 // database and the shared Mailpit.
 type mailEnv struct {
@@ -51,7 +31,7 @@ type mailEnv struct {
 	insp     *asynq.Inspector
 	mp       notifytest.Mailpit
 	notifier *notify.Notifier
-	logs     *lockedBuffer
+	logs     *testenv.SyncBuffer
 }
 
 // startMailWorker loads vars over a base configuration pointing at the
@@ -78,7 +58,7 @@ func startMailWorker(t *testing.T, vars map[string]string, withDB bool) *mailEnv
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &lockedBuffer{}
+	logs := &testenv.SyncBuffer{}
 	log := logging.New(logs, logging.Options{Level: slog.LevelDebug, Format: "json"})
 	rdb := r.Client(t)
 	e := &mailEnv{

@@ -111,7 +111,7 @@ func TestBadPayloadIsArchivedNotRetried(t *testing.T) {
 	r := testenv.Redis(t)
 	srv, dbName := testenv.MySQLDatabase(t)
 	d := testDeps(t, map[string]string{"REDIS_URL": r.URL(), "DATABASE_URL": srv.URL(dbName)})
-	logs := &syncBuffer{}
+	logs := &testenv.SyncBuffer{}
 	d.log = slog.New(slog.NewJSONHandler(logs, nil))
 	client := asynq.NewClientFromRedisClient(d.rdb)
 	info, err := client.Enqueue(asynq.NewTask(tasks.TypeHealthCheck, []byte(`{"bogus":`)), asynq.Queue(tasks.QueueDefault), asynq.MaxRetry(5))
@@ -136,24 +136,6 @@ func TestBadPayloadIsArchivedNotRetried(t *testing.T) {
 	// The error handler's line says what failed and that it was final.
 	want := `"task":"health:check","task_id":"` + info.ID + `","attempt":1,"max_attempts":6,"final":true`
 	testenv.Eventually(t, 10*time.Second, "the final failure logged", func() bool { return strings.Contains(logs.String(), want) })
-}
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // binary builds cantina-ops once per test run.
