@@ -17,14 +17,17 @@ import (
 	"github.com/cantina-pos/cantina-ops/tasks"
 )
 
-// backupRunHandler runs backup:run. It is idempotent: a backup that already
-// exists for the request (see fulfilledSince) is reported, not made again.
-// Failures are retried by asynq; the last one emails the administrator.
-type backupRunHandler struct {
+// backupDeps are what the backup handlers share.
+type backupDeps struct {
 	m   *backup.Manager
 	n   *notify.Notifier
 	log *slog.Logger
 }
+
+// backupRunHandler runs backup:run. It is idempotent: a backup that already
+// exists for the request (see fulfilledSince) is reported, not made again.
+// Failures are retried by asynq; the last one emails the administrator.
+type backupRunHandler struct{ backupDeps }
 
 func (h *backupRunHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p tasks.BackupRun
@@ -139,11 +142,7 @@ func backupEvent(man backup.Manifest, att notify.Attempt) notify.Backup {
 }
 
 // backupCleanupHandler runs backup:cleanup: retention over the storage.
-type backupCleanupHandler struct {
-	m   *backup.Manager
-	n   *notify.Notifier
-	log *slog.Logger
-}
+type backupCleanupHandler struct{ backupDeps }
 
 func (h *backupCleanupHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p tasks.BackupCleanup
@@ -182,11 +181,7 @@ func (h *backupCleanupHandler) ProcessTask(ctx context.Context, t *asynq.Task) e
 // backupVerifyHandler runs backup:verify, the restore drill. A damaged
 // backup is a finding, not a hiccup: it fails for good at once (and
 // emails); an error reaching the database is retried.
-type backupVerifyHandler struct {
-	m   *backup.Manager
-	n   *notify.Notifier
-	log *slog.Logger
-}
+type backupVerifyHandler struct{ backupDeps }
 
 func (h *backupVerifyHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 	var p tasks.BackupVerify

@@ -37,14 +37,15 @@ type Deps struct {
 
 // handlers maps each task type this worker runs to its handler.
 func handlers(cfg *config.Config, d Deps) map[string]asynq.Handler {
+	bd := backupDeps{m: d.Backups, n: d.Notifier, log: d.Logger}
 	return map[string]asynq.Handler{
 		tasks.TypeHealthCheck: &healthHandler{checker: health.Readiness(d.Redis, d.DB, cfg.HealthTimeout), log: d.Logger,
 			watch: &notify.HealthWatch{Redis: d.Redis, Notifier: d.Notifier, Database: cfg.DB.Name}},
 		tasks.TypeEmailSend: &emailHandler{enabled: cfg.Email.Enabled(), renderer: notify.NewRenderer(cfg),
 			mailer: notify.NewSMTP(cfg.Email), log: d.Logger},
-		tasks.TypeBackupRun:     &backupRunHandler{m: d.Backups, n: d.Notifier, log: d.Logger},
-		tasks.TypeBackupCleanup: &backupCleanupHandler{m: d.Backups, n: d.Notifier, log: d.Logger},
-		tasks.TypeBackupVerify:  &backupVerifyHandler{m: d.Backups, n: d.Notifier, log: d.Logger},
+		tasks.TypeBackupRun:     &backupRunHandler{bd},
+		tasks.TypeBackupCleanup: &backupCleanupHandler{bd},
+		tasks.TypeBackupVerify:  &backupVerifyHandler{bd},
 	}
 }
 
