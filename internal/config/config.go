@@ -43,6 +43,8 @@ type Config struct {
 	BackupEngine string
 	// BackupTimeout bounds one backup:run attempt.
 	BackupTimeout time.Duration
+	// BackupGzipLevel is the gzip level of new backups (1 fastest – 9 smallest).
+	BackupGzipLevel int
 	// BackupNotify is when a backup emails: "failure", "always" or "never".
 	BackupNotify         string
 	BackupVerifySchedule string
@@ -207,6 +209,7 @@ func Load(lookup Lookup) (*Config, error) {
 	c.HealthTimeout = p.duration("HEALTH_TIMEOUT", 5*time.Second)
 	c.BackupEngine = p.oneOf("BACKUP_ENGINE", "native", "native", "mysqldump")
 	c.BackupTimeout = p.duration("BACKUP_TIMEOUT", time.Hour)
+	c.BackupGzipLevel = p.integer("BACKUP_GZIP_LEVEL", 6, 1, 9)
 	c.BackupNotify = p.oneOf("BACKUP_NOTIFY", "failure", "failure", "always", "never")
 
 	c.Email = p.email()

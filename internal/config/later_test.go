@@ -10,6 +10,12 @@ import (
 // notification and health capabilities read.
 func TestBackupNotifyAndHealthSettings(t *testing.T) {
 	c := mustLoad(t, withDB(nil))
+	if c.BackupGzipLevel != 6 {
+		t.Errorf("BACKUP_GZIP_LEVEL default %d, want 6", c.BackupGzipLevel)
+	}
+	if c := mustLoad(t, withDB(map[string]string{"BACKUP_GZIP_LEVEL": "9"})); c.BackupGzipLevel != 9 {
+		t.Errorf("BACKUP_GZIP_LEVEL=9 gives %d", c.BackupGzipLevel)
+	}
 	if c.BackupEngine != "native" || c.BackupTimeout != time.Hour || c.BackupNotify != "failure" ||
 		c.BackupVerifySchedule != DefaultVerifySchedule || c.HealthTimeout != 5*time.Second ||
 		c.NotifyLang != "es" || c.PublicURL != "http://localhost:8080" {
@@ -33,6 +39,8 @@ func TestBackupNotifyAndHealthSettings(t *testing.T) {
 	tests := []struct{ name, value string }{
 		{"BACKUP_ENGINE", "xtrabackup"},
 		{"BACKUP_TIMEOUT", "forever"},
+		{"BACKUP_GZIP_LEVEL", "0"},
+		{"BACKUP_GZIP_LEVEL", "fast"},
 		{"BACKUP_NOTIFY", "sometimes"},
 		{"BACKUP_VERIFY_SCHEDULE", "weekly"},
 		{"HEALTH_TIMEOUT", "-1s"},
@@ -40,7 +48,7 @@ func TestBackupNotifyAndHealthSettings(t *testing.T) {
 		{"PUBLIC_URL", "ops.example.org"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
 			err := loadErr(t, withDB(map[string]string{tt.name: tt.value}))
 			if p := problems(err); len(p) != 1 || !strings.HasPrefix(p[0], tt.name+": ") {
 				t.Errorf("%s=%q: problems %q, want one naming %s", tt.name, tt.value, p, tt.name)

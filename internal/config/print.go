@@ -32,6 +32,7 @@ func (c *Config) Settings() []Setting {
 		{"CLEANUP_SCHEDULE", c.CleanupSchedule},
 		{"BACKUP_ENGINE", c.BackupEngine},
 		{"BACKUP_TIMEOUT", c.BackupTimeout.String()},
+		{"BACKUP_GZIP_LEVEL", strconv.Itoa(c.BackupGzipLevel)},
 		{"BACKUP_NOTIFY", c.BackupNotify},
 		{"BACKUP_VERIFY_SCHEDULE", c.BackupVerifySchedule},
 		{"HEALTH_SCHEDULE", c.HealthSchedule},

@@ -39,8 +39,9 @@ func Manager(cfg *config.Config, db *sql.DB, version string, log *slog.Logger) (
 			// timeout: only older leftovers are stale.
 			Grace: max(cfg.BackupTimeout, backup.DefaultGrace),
 		},
-		Version: version,
-		Logger:  log,
+		CompressionLevel: cfg.BackupGzipLevel,
+		Version:          version,
+		Logger:           log,
 	}, nil
 }
 
