@@ -1,0 +1,552 @@
+#!/usr/bin/env bash
+# bench/backup.sh — the backup benchmark of issue 4, in one run on one machine:
+#
+#   dump   ours (`cantina-ops backup run`, native engine) vs the baseline
+#          `mariadb-dump --single-transaction --quick --routines --events
+#          --triggers --hex-blob DB | gzip`, with mydumper (compressed, 2
+#          threads) and ours with BACKUP_ENGINE=mysqldump for reference:
+#          wall time (min, median), CPU time, peak RSS, compressed bytes;
+#   memory peak RSS of ours on a ~0.5 GB and a ~1 GB demo POS database;
+#   restore ours (`cantina-ops backup restore`) vs `gunzip -c FILE | mariadb`
+#          on the same backup file, each checked with CHECKSUM TABLE.
+#
+# It starts a private MariaDB on its own port (state, including the seeded
+# databases, cached in $BENCH_STATE/<mode>, so a second run skips seeding),
+# builds cantina-ops from this checkout, prints a summary table and writes it
+# to $BENCH_STATE/<mode>/summary-latest.txt. Numbers go to docs/BENCHMARKS.md.
+#
+# Usage: bench/backup.sh [--quick] [--rounds N] [--restore-rounds N]
+#   --quick               50 MB and 100 MB databases, 2 rounds: to try the script
+#   --rounds N            dump rounds (default 5; quick 2)
+#   --restore-rounds N    restore rounds (default 2; quick 1)
+# Environment:
+#   BENCH_STATE        state dir (default ~/.cache/cantina-ops/bench)
+#   BENCH_BUFFER_POOL  InnoDB buffer pool of the private server (default 2G)
+#   BENCH_BIN          a prebuilt cantina-ops binary instead of `go build`
+set -euo pipefail
+
+usage() { sed -n '/^# Usage:/,/^#   BENCH_BIN/s/^# \{0,1\}//p' "$0"; }
+
+ARGS=("$@")
+QUICK=0
+ROUNDS=""
+RESTORE_ROUNDS=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) QUICK=1 ;;
+	--rounds)
+		ROUNDS=${2:?--rounds needs a number}
+		shift
+		;;
+	--restore-rounds)
+		RESTORE_ROUNDS=${2:?--restore-rounds needs a number}
+		shift
+		;;
+	-h | --help)
+		usage
+		exit 0
+		;;
+	*)
+		usage >&2
+		exit 2
+		;;
+	esac
+	shift
+done
+
+cd "$(dirname "$0")/.."
+# shellcheck source=scripts/services.sh
+. scripts/services.sh
+
+if [ "$QUICK" -eq 1 ]; then
+	MODE=quick
+	SIZES=(50MB 100MB)
+	ROUNDS=${ROUNDS:-2}
+	RESTORE_ROUNDS=${RESTORE_ROUNDS:-1}
+else
+	MODE=full
+	SIZES=(500MB 1GB)
+	ROUNDS=${ROUNDS:-5}
+	RESTORE_ROUNDS=${RESTORE_ROUNDS:-2}
+fi
+case "$ROUNDS$RESTORE_ROUNDS" in *[!0-9]*) svc_die "--rounds and --restore-rounds take whole numbers" ;; esac
+if [ "$ROUNDS" -lt 1 ] || [ "$RESTORE_ROUNDS" -lt 1 ]; then
+	svc_die "--rounds and --restore-rounds must be at least 1"
+fi
+SEED=1
+BUFFER_POOL=${BENCH_BUFFER_POOL:-2G}
+STATE=${BENCH_STATE:-${XDG_CACHE_HOME:-$HOME/.cache}/cantina-ops/bench}/$MODE
+# The two demo databases: small (memory check) and big (everything).
+DBS=()
+for s in "${SIZES[@]}"; do
+	DBS+=("pos_$(printf '%s' "$s" | tr '[:upper:]' '[:lower:]')")
+done
+SMALL_DB=${DBS[0]}
+BIG_DB=${DBS[1]}
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------- set-up
+
+svc_install_packages mariadb-server mariadb-client mydumper time gzip jq bsdextrautils
+for c in mariadbd mariadb mariadb-dump mydumper /usr/bin/time gzip gunzip jq column; do
+	command -v "$c" >/dev/null 2>&1 || svc_die "$c is missing after installing packages"
+done
+
+WORK=""
+# shellcheck disable=SC2317 # trap handler
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	svc_stop_all
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	[ "$rc" -ne 0 ] && log "FAILED (exit $rc)"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$STATE"
+chmod 700 "$STATE"
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/cantina-bench.XXXXXX")
+RESULTS=$WORK/results.tsv
+printf 'tool\tdb\tround\twall_s\tcpu_s\tserver_cpu_s\trss_kb\tbytes\traw_bytes\tload1\tother_cores\n' >"$RESULTS"
+
+if [ -n "${BENCH_BIN:-}" ]; then
+	BIN=$(cd "$(dirname "$BENCH_BIN")" && pwd)/$(basename "$BENCH_BIN")
+	[ -x "$BIN" ] || svc_die "BENCH_BIN=$BENCH_BIN is not an executable"
+else
+	command -v go >/dev/null 2>&1 || svc_die "go is not on PATH (or set BENCH_BIN to a built cantina-ops)"
+	log "building cantina-ops"
+	BIN=$WORK/cantina-ops
+	go build -o "$BIN" ./cmd/cantina-ops
+fi
+GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git status --porcelain -- cmd internal go.mod go.sum 2>/dev/null)" ]; then
+	GIT_REV="$GIT_REV + uncommitted changes"
+fi
+
+# start_mariadb DIR PORT: like svc_start_mariadb, with the benchmark's
+# buffer pool and redo log (the same server for every tool).
+start_mariadb() {
+	local dir=$1 port=$2 pid user
+	user=$(id -un)
+	mkdir -p "$dir"
+	svc_check_port mariadb "$port" || return 1
+	SVC_MYSQL_SOCKET="$dir/mysqld.sock"
+	if [ ${#SVC_MYSQL_SOCKET} -gt 100 ]; then # sun_path holds 108 bytes
+		SVC_MYSQL_SOCKET="${TMPDIR:-/tmp}/cantina-bench-mysqld-$port.sock"
+	fi
+	if [ ! -f "$dir/data/.cantina-initialised" ]; then
+		rm -rf "$dir/data"
+		log "initialising MariaDB data dir $dir/data"
+		mariadb-install-db --no-defaults --user="$user" --datadir="$dir/data" \
+			--auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 ||
+			{
+				tail -n 20 "$dir/install.log" >&2
+				return 1
+			}
+		touch "$dir/data/.cantina-initialised"
+	fi
+	: >"$dir/mariadb.log"
+	mariadbd --no-defaults --user="$user" --datadir="$dir/data" --port="$port" \
+		--bind-address=127.0.0.1 --socket="$SVC_MYSQL_SOCKET" --pid-file="$dir/mariadbd.pid" \
+		--skip-name-resolve --skip-log-bin \
+		--innodb-buffer-pool-size="$BUFFER_POOL" --innodb-log-file-size=512M \
+		--max-allowed-packet=256M \
+		--log-error="$dir/mariadb.log" >>"$dir/mariadb.log" 2>&1 &
+	pid=$!
+	svc_wait_ready mariadb "$pid" "$dir/mariadb.log" 300 svc_mariadb_ready "$pid" "$port" "$SVC_MYSQL_SOCKET" || return 1
+	svc_register "$pid" mariadb
+	MYSQL_PID=$pid
+	log "mariadb ready on 127.0.0.1:$port (pid $pid, buffer pool $BUFFER_POOL)"
+}
+
+PORT=""
+for try in 1 2 3; do
+	PORT=$(svc_free_port $((3410 + try * 10))) || svc_die "no free port for MariaDB"
+	start_mariadb "$STATE/mariadb" "$PORT" && break
+	PORT=""
+done
+[ -n "$PORT" ] || svc_die "could not start MariaDB (see $STATE/mariadb/mariadb.log)"
+
+# One account for every tool; its password reaches the clients through a
+# defaults file and cantina-ops through DATABASE_URL in its environment.
+DB_USER=bench
+DB_PASS=$(svc_random_password)
+svc_mariadb_account "$DB_USER" "$DB_PASS" || exit 1
+DEFAULTS=$WORK/client.cnf
+(
+	umask 077
+	printf '[client]\nuser=%s\npassword=%s\nhost=127.0.0.1\nport=%s\nprotocol=tcp\n' \
+		"$DB_USER" "$DB_PASS" "$PORT" >"$DEFAULTS"
+)
+
+sql() { mariadb --defaults-file="$DEFAULTS" -N -B "$@"; }
+
+# ours_cmd [VAR=VALUE...] -- ARGS...: sets OURS_CMD to cantina-ops ARGS in a
+# clean environment (no stray DATABASE_URL or JAWSDB_URL), run from the work
+# dir (no ./.env); ours runs it.
+ours_cmd() {
+	OURS_CMD=(env -i -C "$WORK" PATH="$PATH" HOME="$HOME" TMPDIR="${TMPDIR:-/tmp}" LOG_LEVEL=warn)
+	while [ "$1" != -- ]; do
+		OURS_CMD+=("$1")
+		shift
+	done
+	shift
+	OURS_CMD+=("$BIN" "$@")
+}
+ours() {
+	ours_cmd "$@"
+	"${OURS_CMD[@]}"
+}
+
+db_url() { printf 'mysql://%s:%s@127.0.0.1:%s/%s' "$DB_USER" "$(svc_urlencode "$DB_PASS")" "$PORT" "$1"; }
+
+# --------------------------------------------------------------- seeding
+
+for i in "${!DBS[@]}"; do
+	db=${DBS[i]}
+	if [ "$(sql -e "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema='$db'")" -gt 0 ]; then
+		log "$db: cached in $STATE/mariadb (checking it is complete)"
+	else
+		log "$db: seeding ${SIZES[i]} of demo POS data (seed $SEED; once, cached for later runs)"
+	fi
+	t0=$(date +%s)
+	ours DATABASE_URL="$(db_url "$db")" -- demo seed --size "${SIZES[i]}" --seed "$SEED" --if-empty >"$WORK/seed.out" ||
+		{
+			cat "$WORK/seed.out" >&2
+			svc_die "seeding $db failed"
+		}
+	grep -q 'nothing to do' "$WORK/seed.out" || log "$db: seeded in $(($(date +%s) - t0)) s"
+done
+
+# ----------------------------------------------------------- measuring
+
+CLK_TCK=$(getconf CLK_TCK)
+# server_ticks: CPU time (user+system, in clock ticks) the MariaDB server
+# has used so far.
+server_ticks() {
+	local stat rest
+	read -r stat <"/proc/$MYSQL_PID/stat"
+	rest=${stat##*) }
+	awk '{ print $12 + $13 }' <<<"$rest" # utime, stime: fields 14 and 15
+}
+# busy_ticks: CPU time (clock ticks) the whole machine has spent not idle.
+busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
+
+# measure TOOL DB ROUND CMD...: runs CMD under GNU time and sets
+#   M_WALL   seconds, from date(1) around it
+#   M_CPU    user+system seconds of CMD and its children (the clients)
+#   M_SRV    user+system seconds the MariaDB server used meanwhile
+#   M_OTHER  CPU the rest of the machine used meanwhile, in cores (busy
+#            time minus clients and server, over wall time): other load
+#   M_RSS    peak RSS in KiB of the largest single process: GNU time
+#            reports the maximum over CMD and the children it waited
+#            for, not a sum
+#   M_LOAD   the 1-minute load average at the start
+measure() {
+	local tool=$1 db=$2 round=$3 t0 t1 user sys s0 s1 b0 b1
+	shift 3
+	M_LOAD=$(cut -d' ' -f1 /proc/loadavg)
+	log "$tool on $db, round $round (load $M_LOAD)"
+	s0=$(server_ticks)
+	b0=$(busy_ticks)
+	t0=$(date +%s.%N)
+	if ! /usr/bin/time -f '%U %S %M' -o "$WORK/time.out" "$@" >"$WORK/cmd.out" 2>"$WORK/cmd.err"; then
+		log "$tool on $db failed:"
+		tail -n 20 "$WORK/cmd.err" "$WORK/cmd.out" >&2
+		exit 1
+	fi
+	t1=$(date +%s.%N)
+	b1=$(busy_ticks)
+	s1=$(server_ticks)
+	read -r user sys M_RSS <"$WORK/time.out"
+	M_WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	M_CPU=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.2f", u + s }')
+	M_SRV=$(awk -v a="$s0" -v b="$s1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", (b - a) / hz }')
+	M_OTHER=$(awk -v a="$b0" -v b="$b1" -v hz="$CLK_TCK" -v c="$M_CPU" -v s="$M_SRV" -v w="$M_WALL" \
+		'BEGIN { o = ((b - a) / hz - c - s) / w; printf "%.2f", o < 0 ? 0 : o }')
+}
+
+# record TOOL DB ROUND BYTES RAW: appends the last measurement.
+record() {
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$M_WALL" "$M_CPU" "$M_SRV" "$M_RSS" "$4" "$5" "$M_LOAD" "$M_OTHER" >>"$RESULTS"
+	log "  $M_WALL s wall, $M_CPU s CPU (server $M_SRV s, others $M_OTHER cores), $((M_RSS / 1024)) MiB peak RSS, $4 bytes"
+}
+
+# run_ours TOOL ENGINE DB ROUND: one `cantina-ops backup run`; its backup
+# is left in $WORK/backups/TOOL-DB, named in LAST_BACKUP[TOOL-DB].
+declare -A LAST_BACKUP=()
+run_ours() {
+	local tool=$1 engine=$2 db=$3 round=$4 dir man size
+	dir=$WORK/backups/$tool-$db
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	ours_cmd DATABASE_URL="$(db_url "$db")" BACKUP_DIR="$dir" BACKUP_ENGINE="$engine" -- backup run
+	measure "$tool" "$db" "$round" "${OURS_CMD[@]}"
+	man=$(find "$dir" -maxdepth 1 -name '*.sql.gz.json' -print -quit)
+	[ -n "$man" ] || svc_die "$tool on $db: no manifest in $dir"
+	LAST_BACKUP[$tool-$db]=$(jq -r .name "$man")
+	size=$(stat -c %s "$dir/${LAST_BACKUP[$tool-$db]}")
+	[ "$size" -eq "$(jq .compressed_bytes "$man")" ] || svc_die "$tool on $db: file size $size differs from the manifest's"
+	record "$tool" "$db" "$round" "$size" "$(jq .raw_bytes "$man")"
+}
+
+# run_baseline DB ROUND: mariadb-dump | gzip, the whole pipeline timed; a
+# failure of either side fails it (pipefail).
+run_baseline() {
+	local db=$1 round=$2 out=$WORK/baseline-$1.sql.gz
+	rm -f "$out"
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	measure baseline "$db" "$round" bash -o pipefail -c \
+		'mariadb-dump --defaults-file="$1" --single-transaction --quick --routines --events --triggers --hex-blob "$2" | gzip >"$3"' \
+		_ "$DEFAULTS" "$db" "$out"
+	record baseline "$db" "$round" "$(stat -c %s "$out")" ""
+}
+
+# run_mydumper DB ROUND: mydumper, compressed, 2 threads, every object.
+run_mydumper() {
+	local db=$1 round=$2 dir=$WORK/mydumper-$1
+	rm -rf "$dir"
+	measure mydumper "$db" "$round" mydumper --defaults-file="$DEFAULTS" --database "$db" --outputdir "$dir" \
+		--compress --threads 2 --triggers --events --routines --verbose 1
+	record mydumper "$db" "$round" "$(find "$dir" -type f -printf '%s\n' | awk '{ n += $1 } END { print n }')" ""
+	rm -rf "$dir"
+}
+
+UPTIME_BEFORE=$(uptime)
+STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
+log "uptime before: $UPTIME_BEFORE"
+
+# Warm-up (not measured): the first dump reads pages the later ones find
+# in the buffer pool; every measured run then starts from the same state.
+log "warm-up: one unmeasured dump of $BIG_DB"
+mariadb-dump --defaults-file="$DEFAULTS" --single-transaction --quick "$BIG_DB" >/dev/null
+
+# Dumps of the big database, alternating the order round by round.
+for ((r = 1; r <= ROUNDS; r++)); do
+	if ((r % 2)); then
+		order=(ours baseline mydumper ours-mysqldump)
+	else
+		order=(baseline ours ours-mysqldump mydumper)
+	fi
+	for t in "${order[@]}"; do
+		case $t in
+		ours) run_ours ours native "$BIG_DB" "$r" ;;
+		ours-mysqldump) run_ours ours-mysqldump mysqldump "$BIG_DB" "$r" ;;
+		baseline) run_baseline "$BIG_DB" "$r" ;;
+		mydumper) run_mydumper "$BIG_DB" "$r" ;;
+		esac
+	done
+done
+BIG_NAME=${LAST_BACKUP[ours-$BIG_DB]} # the last native backup of the big database
+BIG_DIR=$WORK/backups/ours-$BIG_DB
+rm -rf "$WORK/backups/ours-mysqldump-$BIG_DB"
+
+# The baseline's file must be complete: mariadb-dump's own trailer.
+gunzip -c "$WORK/baseline-$BIG_DB.sql.gz" | tail -n 1 | grep -q '^-- Dump completed' ||
+	svc_die "the baseline dump of $BIG_DB lacks mariadb-dump's completion trailer"
+
+# Memory: ours on the small database (the big one's runs are above).
+mariadb-dump --defaults-file="$DEFAULTS" --single-transaction --quick "$SMALL_DB" >/dev/null
+for ((r = 1; r <= 2; r++)); do
+	run_ours ours native "$SMALL_DB" "$r"
+done
+rm -rf "$WORK/backups/ours-$SMALL_DB"
+
+# Restores of the same file (ours' last native backup of the big
+# database), each into a fresh, empty database.
+SCRATCH_OURS=bench_restore_ours
+SCRATCH_BASE=bench_restore_gunzip
+for ((r = 1; r <= RESTORE_ROUNDS; r++)); do
+	if ((r % 2)); then order=(ours baseline); else order=(baseline ours); fi
+	for t in "${order[@]}"; do
+		case $t in
+		ours)
+			sql -e "DROP DATABASE IF EXISTS $SCRATCH_OURS"
+			ours_cmd DATABASE_URL="$(db_url "$BIG_DB")" BACKUP_DIR="$BIG_DIR" -- \
+				backup restore "$BIG_NAME" --database "$SCRATCH_OURS" --yes
+			measure restore-ours "$BIG_DB" "$r" "${OURS_CMD[@]}"
+			;;
+		baseline)
+			sql -e "DROP DATABASE IF EXISTS $SCRATCH_BASE; CREATE DATABASE $SCRATCH_BASE"
+			# shellcheck disable=SC2016 # expanded by the inner bash
+			measure restore-gunzip "$BIG_DB" "$r" bash -o pipefail -c 'gunzip -c "$2" | mariadb --defaults-file="$1" "$3"' \
+				_ "$DEFAULTS" "$BIG_DIR/$BIG_NAME" "$SCRATCH_BASE"
+			;;
+		esac
+		record "restore-$([ "$t" = ours ] && echo ours || echo gunzip)" "$BIG_DB" "$r" "$(stat -c %s "$BIG_DIR/$BIG_NAME")" ""
+	done
+done
+
+# Both restores must equal the source, table by table.
+checksums() {
+	local db=$1 t list=""
+	for t in $(sql -e "SELECT table_name FROM information_schema.tables WHERE table_schema='$1' AND table_type='BASE TABLE' ORDER BY table_name"); do
+		list+="${list:+, }\`$db\`.\`$t\`"
+	done
+	sql -e "CHECKSUM TABLE $list" | sed "s/^$db\.//"
+}
+log "comparing CHECKSUM TABLE of $BIG_DB with both restores"
+checksums "$BIG_DB" >"$WORK/sum-src"
+checksums "$SCRATCH_OURS" >"$WORK/sum-ours"
+checksums "$SCRATCH_BASE" >"$WORK/sum-base"
+if ! diff "$WORK/sum-src" "$WORK/sum-ours" >&2; then
+	svc_die "the restore by cantina-ops differs from $BIG_DB (CHECKSUM TABLE above)"
+fi
+if ! diff "$WORK/sum-src" "$WORK/sum-base" >&2; then
+	svc_die "the restore by gunzip | mariadb differs from $BIG_DB (CHECKSUM TABLE above)"
+fi
+RESTORE_CHECK="CHECKSUM TABLE of all $(wc -l <"$WORK/sum-src") tables equal to the source, for both"
+sql -e "DROP DATABASE $SCRATCH_OURS; DROP DATABASE $SCRATCH_BASE"
+
+UPTIME_AFTER=$(uptime)
+log "uptime after: $UPTIME_AFTER"
+
+# ------------------------------------------------------------- summary
+
+# stat_of TOOL DB COLUMN FUNC: min, median or max of a column's values.
+stat_of() {
+	awk -F'\t' -v tool="$1" -v db="$2" -v col="$3" -v fn="$4" '
+		NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+		$1 == tool && $2 == db { v[++n] = $c + 0 }
+		END {
+			if (n == 0) { print "-"; exit }
+			asort(v)
+			if (fn == "min") print v[1]
+			else if (fn == "max") print v[n]
+			else if (n % 2) print v[(n + 1) / 2]
+			else print (v[n / 2] + v[n / 2 + 1]) / 2
+		}' "$RESULTS"
+}
+runs_of() { awk -F'\t' -v t="$1" -v d="$2" '$1 == t && $2 == d' "$RESULTS" | wc -l; }
+# Sizes in decimal units, as the issue's aims (1 GB, 100 MB) and --size are.
+mb() { awk -v b="$1" 'BEGIN { if (b == "-" || b == "") print "-"; else printf "%.1f MB", b / 1e6 }'; }
+secs() { awk -v s="$1" 'BEGIN { if (s == "-") print "-"; else printf "%.1f s", s }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "-" || b == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+verdict() { awk -v v="$1" -v lim="$2" 'BEGIN { print (v <= lim) ? "met" : "MISSED" }'; }
+# rss TOOL DB: the largest peak RSS of TOOL's runs on DB, in MB.
+rss() { mb "$(awk -v k="$(stat_of "$1" "$2" rss_kb max)" 'BEGIN { print k * 1024 }')"; }
+# row TOOL DB: the cells runs, wall min, wall median, client CPU median,
+# server CPU median, peak RSS and other load (median, in cores).
+row() {
+	printf '%s | %s | %s | %s | %s | %s | %s' "$(runs_of "$1" "$2")" "$(secs "$(stat_of "$1" "$2" wall_s min)")" \
+		"$(secs "$(stat_of "$1" "$2" wall_s median)")" "$(secs "$(stat_of "$1" "$2" cpu_s median)")" \
+		"$(secs "$(stat_of "$1" "$2" server_cpu_s median)")" "$(rss "$1" "$2")" \
+		"$(awk -v v="$(stat_of "$1" "$2" other_cores median)" 'BEGIN { printf "%.1f", v }')"
+}
+ROW_HEAD="runs | wall min | wall median | CPU median | server CPU median | peak RSS | other load"
+ROW_RULE="---|---|---|---|---|---|---"
+# total_cpu TOOL DB: median of client + server CPU seconds.
+total_cpu() {
+	awk -F'\t' -v t="$1" -v d="$2" '$1 == t && $2 == d { v[++n] = $5 + $6 }
+		END { asort(v); print (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }' "$RESULTS"
+}
+
+db_row() {
+	local info
+	info=$(sql -e "SELECT SUM(table_rows), SUM(data_length), SUM(index_length) FROM information_schema.tables WHERE table_schema='$1' AND table_type='BASE TABLE'")
+	read -r DB_ROWS DB_DATA DB_INDEX <<<"$info"
+	DB_DISK=$(du -sb "$STATE/mariadb/data/$1" | cut -f1)
+}
+
+wall_med=$(ratio "$(stat_of ours "$BIG_DB" wall_s median)" "$(stat_of baseline "$BIG_DB" wall_s median)")
+wall_min=$(ratio "$(stat_of ours "$BIG_DB" wall_s min)" "$(stat_of baseline "$BIG_DB" wall_s min)")
+cpu_med=$(ratio "$(stat_of ours "$BIG_DB" cpu_s median)" "$(stat_of baseline "$BIG_DB" cpu_s median)")
+size_r=$(awk -v a="$(stat_of ours "$BIG_DB" bytes median)" -v b="$(stat_of baseline "$BIG_DB" bytes median)" 'BEGIN { printf "%.4f", a / b }')
+total_r=$(ratio "$(total_cpu ours "$BIG_DB")" "$(total_cpu baseline "$BIG_DB")")
+rss_max_mb=$(awk -v a="$(stat_of ours "$SMALL_DB" rss_kb max)" -v b="$(stat_of ours "$BIG_DB" rss_kb max)" \
+	'BEGIN { printf "%.1f", (a > b ? a : b) * 1024 / 1e6 }')
+rss_r=$(ratio "$(stat_of ours "$BIG_DB" rss_kb max)" "$(stat_of ours "$SMALL_DB" rss_kb max)")
+sql_r=$(ratio "$(stat_of ours "$BIG_DB" raw_bytes max)" "$(stat_of ours "$SMALL_DB" raw_bytes max)")
+restore_r=$(ratio "$(stat_of restore-ours "$BIG_DB" wall_s median)" "$(stat_of restore-gunzip "$BIG_DB" wall_s median)")
+# range COLUMN: smallest–largest value of a column over all runs.
+range() {
+	awk -F'\t' -v col="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == col) c = i; next }
+		{ if (min == "" || $c + 0 < min) min = $c + 0; if ($c + 0 > max) max = $c + 0 }
+		END { print min "–" max }' "$RESULTS"
+}
+
+{
+	echo "# cantina-ops backup benchmark ($MODE mode)"
+	echo
+	echo "run        $STARTED → $(date -u '+%H:%M UTC')"
+	echo "command    bench/backup.sh${ARGS[*]:+ ${ARGS[*]}} (dump rounds $ROUNDS, restore rounds $RESTORE_ROUNDS)"
+	echo "machine    $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(free -g | awk '/^Mem:/ { print $2 }') GiB RAM, $(uname -sr)"
+	echo "server     MariaDB $(sql -e 'SELECT VERSION()'), buffer pool $BUFFER_POOL, redo log 512M, one server for every tool"
+	echo "tools      cantina-ops $GIT_REV ($(go version 2>/dev/null | awk '{ print $3 }')); $(mariadb-dump --version | sed 's/,.*//; s/  */ /g'); gzip $(gzip --version | awk 'NR == 1 { print $2 }'); mydumper $(mydumper --version | awk '{ print $2 }' | tr -d ,)"
+	echo "load       1-min load average at the start of each run: $(range load1); CPU used by other"
+	echo "           processes during each run: $(range other_cores) cores (of $(nproc))"
+	echo "uptime     before:$UPTIME_BEFORE"
+	echo "           after: $UPTIME_AFTER"
+	echo
+	echo "## Databases (demo seed --seed $SEED)"
+	echo
+	echo "| database | --size | rows (approx.) | data | indexes | on disk | SQL text (ours) |"
+	echo "|---|---|---|---|---|---|---|"
+	for i in "${!DBS[@]}"; do
+		db_row "${DBS[i]}"
+		echo "| ${DBS[i]} | ${SIZES[i]} | $DB_ROWS | $(mb "$DB_DATA") | $(mb "$DB_INDEX") | $(mb "$DB_DISK") | $(mb "$(stat_of ours "${DBS[i]}" raw_bytes max)") |"
+	done
+	echo
+	echo "## Dump of $BIG_DB ($ROUNDS rounds, order alternating)"
+	echo
+	echo "| tool | $ROW_HEAD | compressed |"
+	echo "|---|$ROW_RULE|---|"
+	echo "| ours: backup run (native) | $(row ours "$BIG_DB") | $(mb "$(stat_of ours "$BIG_DB" bytes median)") |"
+	echo "| baseline: mariadb-dump \| gzip | $(row baseline "$BIG_DB") | $(mb "$(stat_of baseline "$BIG_DB" bytes median)") |"
+	echo "| reference: mydumper -c -t 2 | $(row mydumper "$BIG_DB") | $(mb "$(stat_of mydumper "$BIG_DB" bytes median)") |"
+	echo "| ours, BACKUP_ENGINE=mysqldump | $(row ours-mysqldump "$BIG_DB") | $(mb "$(stat_of ours-mysqldump "$BIG_DB" bytes median)") |"
+	echo
+	echo "## Peak RSS of ours (native) by database size"
+	echo
+	echo "| database | SQL text | $ROW_HEAD |"
+	echo "|---|---|$ROW_RULE|"
+	for db in "$SMALL_DB" "$BIG_DB"; do
+		echo "| $db | $(mb "$(stat_of ours "$db" raw_bytes max)") | $(row ours "$db") |"
+	done
+	echo
+	echo "## Restore of ours' last native backup of $BIG_DB ($(mb "$(stat_of restore-ours "$BIG_DB" bytes max)") .sql.gz)"
+	echo
+	echo "| tool | $ROW_HEAD |"
+	echo "|---|$ROW_RULE|"
+	echo "| ours: backup restore NAME --database X --yes | $(row restore-ours "$BIG_DB") |"
+	echo "| gunzip -c FILE \| mariadb X | $(row restore-gunzip "$BIG_DB") |"
+	echo
+	echo "check: $RESTORE_CHECK"
+	echo
+	echo "## Ratios and aims"
+	echo
+	echo "| measure | value | aim | |"
+	echo "|---|---|---|---|"
+	echo "| dump wall time, ours/baseline (medians) | $wall_med | ≤ 0.50 | $(verdict "$wall_med" 0.50) |"
+	echo "| dump wall time, ours/baseline (minimums) | $wall_min | ≤ 0.50 | $(verdict "$wall_min" 0.50) |"
+	echo "| dump CPU time of the clients, ours/baseline (medians) | $cpu_med | | |"
+	echo "| dump CPU time, clients + server, ours/baseline (medians) | $total_r | | |"
+	echo "| compressed size, ours/baseline | $size_r | ≤ 1 | $(verdict "$size_r" 1.00) |"
+	echo "| peak RSS of ours, either database | $rss_max_mb MB | < 100 MB | $(verdict "$rss_max_mb" 99.99) |"
+	echo "| peak RSS of ours, $BIG_DB/$SMALL_DB (SQL text ×$sql_r) | $rss_r | flat (≤ 1.2) | $(verdict "$rss_r" 1.20) |"
+	echo "| restore wall time, ours/gunzip\|mariadb (medians) | $restore_r | | |"
+	echo "| dump wall time, mydumper/baseline (medians) | $(ratio "$(stat_of mydumper "$BIG_DB" wall_s median)" "$(stat_of baseline "$BIG_DB" wall_s median)") | | |"
+	echo
+	echo "Wall time from date(1) around each command. CPU = user+system time of the command's"
+	echo "processes (the clients); server CPU = the MariaDB server's meanwhile (/proc/PID/stat)."
+	echo "Peak RSS = GNU time %M: the largest single process of the command (for a pipeline the"
+	echo "biggest member, not the sum), the server not counted. Other load = CPU used meanwhile by"
+	echo "everything else on the machine (/proc/stat busy time minus clients and server), in cores."
+	echo
+	echo "## Every run"
+	echo
+	echo '```'
+	column -t -s $'\t' "$RESULTS"
+	echo '```'
+} >"$WORK/summary.txt"
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+cp "$WORK/summary.txt" "$STATE/summary-$stamp.txt"
+cp "$WORK/summary.txt" "$STATE/summary-latest.txt"
+cp "$RESULTS" "$STATE/results-$stamp.tsv"
+cat "$WORK/summary.txt"
+log "summary written to $STATE/summary-$stamp.txt"
