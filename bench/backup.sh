@@ -4,8 +4,9 @@
 #   dump   ours (`cantina-ops backup run`, native engine) vs the baseline
 #          `mariadb-dump --single-transaction --quick --routines --events
 #          --triggers --hex-blob DB | gzip`, with mydumper (compressed, 2
-#          threads) and ours with BACKUP_ENGINE=mysqldump for reference:
-#          wall time (min, median), CPU time, peak RSS, compressed bytes;
+#          threads), ours with BACKUP_ENGINE=mysqldump and ours with
+#          BACKUP_GZIP_LEVEL=7 for reference: wall time (min, median), CPU
+#          time of the clients and of the server, peak RSS, compressed bytes;
 #   memory peak RSS of ours on a ~0.5 GB and a ~1 GB demo POS database;
 #   restore ours (`cantina-ops backup restore`) vs `gunzip -c FILE | mariadb`
 #          on the same backup file, each checked with CHECKSUM TABLE.
@@ -276,21 +277,23 @@ record() {
 	log "  $M_WALL s wall, $M_CPU s CPU (server $M_SRV s, others $M_OTHER cores), $((M_RSS / 1024)) MiB peak RSS, $4 bytes"
 }
 
-# run_ours TOOL ENGINE DB ROUND: one `cantina-ops backup run`; its backup
-# is left in $WORK/backups/TOOL-DB, named in LAST_BACKUP[TOOL-DB].
+# run_ours TOOL ENGINE LEVEL DB ROUND: one `cantina-ops backup run` with
+# BACKUP_ENGINE=ENGINE and BACKUP_GZIP_LEVEL=LEVEL; its backup is left in
+# $WORK/backups/TOOL-DB, named in LAST_BACKUP[TOOL-DB].
 declare -A LAST_BACKUP=()
 run_ours() {
-	local tool=$1 engine=$2 db=$3 round=$4 dir man size
+	local tool=$1 engine=$2 level=$3 db=$4 round=$5 dir man size
 	dir=$WORK/backups/$tool-$db
 	rm -rf "$dir"
 	mkdir -p "$dir"
-	ours_cmd DATABASE_URL="$(db_url "$db")" BACKUP_DIR="$dir" BACKUP_ENGINE="$engine" -- backup run
+	ours_cmd DATABASE_URL="$(db_url "$db")" BACKUP_DIR="$dir" BACKUP_ENGINE="$engine" BACKUP_GZIP_LEVEL="$level" -- backup run
 	measure "$tool" "$db" "$round" "${OURS_CMD[@]}"
 	man=$(find "$dir" -maxdepth 1 -name '*.sql.gz.json' -print -quit)
 	[ -n "$man" ] || svc_die "$tool on $db: no manifest in $dir"
 	LAST_BACKUP[$tool-$db]=$(jq -r .name "$man")
 	size=$(stat -c %s "$dir/${LAST_BACKUP[$tool-$db]}")
 	[ "$size" -eq "$(jq .compressed_bytes "$man")" ] || svc_die "$tool on $db: file size $size differs from the manifest's"
+	[ "$(jq .compression_level "$man")" -eq "$level" ] || svc_die "$tool on $db: gzip level $(jq .compression_level "$man"), not $level (a cantina-ops without BACKUP_GZIP_LEVEL?)"
 	record "$tool" "$db" "$round" "$size" "$(jq .raw_bytes "$man")"
 }
 
@@ -328,14 +331,15 @@ mariadb-dump --defaults-file="$DEFAULTS" --single-transaction --quick "$BIG_DB" 
 # Dumps of the big database, alternating the order round by round.
 for ((r = 1; r <= ROUNDS; r++)); do
 	if ((r % 2)); then
-		order=(ours baseline mydumper ours-mysqldump)
+		order=(ours baseline mydumper ours-mysqldump ours-gzip7)
 	else
-		order=(baseline ours ours-mysqldump mydumper)
+		order=(baseline ours ours-gzip7 ours-mysqldump mydumper)
 	fi
 	for t in "${order[@]}"; do
 		case $t in
-		ours) run_ours ours native "$BIG_DB" "$r" ;;
-		ours-mysqldump) run_ours ours-mysqldump mysqldump "$BIG_DB" "$r" ;;
+		ours) run_ours ours native 6 "$BIG_DB" "$r" ;;
+		ours-mysqldump) run_ours ours-mysqldump mysqldump 6 "$BIG_DB" "$r" ;;
+		ours-gzip7) run_ours ours-gzip7 native 7 "$BIG_DB" "$r" ;;
 		baseline) run_baseline "$BIG_DB" "$r" ;;
 		mydumper) run_mydumper "$BIG_DB" "$r" ;;
 		esac
@@ -343,7 +347,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 BIG_NAME=${LAST_BACKUP[ours-$BIG_DB]} # the last native backup of the big database
 BIG_DIR=$WORK/backups/ours-$BIG_DB
-rm -rf "$WORK/backups/ours-mysqldump-$BIG_DB"
+rm -rf "$WORK/backups/ours-mysqldump-$BIG_DB" "$WORK/backups/ours-gzip7-$BIG_DB"
 
 # The baseline's file must be complete: mariadb-dump's own trailer.
 gunzip -c "$WORK/baseline-$BIG_DB.sql.gz" | tail -n 1 | grep -q '^-- Dump completed' ||
@@ -352,7 +356,7 @@ gunzip -c "$WORK/baseline-$BIG_DB.sql.gz" | tail -n 1 | grep -q '^-- Dump comple
 # Memory: ours on the small database (the big one's runs are above).
 mariadb-dump --defaults-file="$DEFAULTS" --single-transaction --quick "$SMALL_DB" >/dev/null
 for ((r = 1; r <= 2; r++)); do
-	run_ours ours native "$SMALL_DB" "$r"
+	run_ours ours native 6 "$SMALL_DB" "$r"
 done
 rm -rf "$WORK/backups/ours-$SMALL_DB"
 
@@ -499,6 +503,7 @@ range() {
 	echo "| baseline: mariadb-dump \| gzip | $(row baseline "$BIG_DB") | $(mb "$(stat_of baseline "$BIG_DB" bytes median)") |"
 	echo "| reference: mydumper -c -t 2 | $(row mydumper "$BIG_DB") | $(mb "$(stat_of mydumper "$BIG_DB" bytes median)") |"
 	echo "| ours, BACKUP_ENGINE=mysqldump | $(row ours-mysqldump "$BIG_DB") | $(mb "$(stat_of ours-mysqldump "$BIG_DB" bytes median)") |"
+	echo "| ours, BACKUP_GZIP_LEVEL=7 | $(row ours-gzip7 "$BIG_DB") | $(mb "$(stat_of ours-gzip7 "$BIG_DB" bytes median)") |"
 	echo
 	echo "## Peak RSS of ours (native) by database size"
 	echo
@@ -529,6 +534,8 @@ range() {
 	echo "| peak RSS of ours, either database | $rss_max_mb MB | < 100 MB | $(verdict "$rss_max_mb" 99.99) |"
 	echo "| peak RSS of ours, $BIG_DB/$SMALL_DB (SQL text ×$sql_r) | $rss_r | flat (≤ 1.2) | $(verdict "$rss_r" 1.20) |"
 	echo "| restore wall time, ours/gunzip\|mariadb (medians) | $restore_r | | |"
+	echo "| compressed size, ours with BACKUP_GZIP_LEVEL=7/baseline | $(awk -v a="$(stat_of ours-gzip7 "$BIG_DB" bytes median)" -v b="$(stat_of baseline "$BIG_DB" bytes median)" 'BEGIN { printf "%.4f", a / b }') | | |"
+	echo "| dump wall time, ours with BACKUP_GZIP_LEVEL=7/baseline (medians) | $(ratio "$(stat_of ours-gzip7 "$BIG_DB" wall_s median)" "$(stat_of baseline "$BIG_DB" wall_s median)") | | |"
 	echo "| dump wall time, mydumper/baseline (medians) | $(ratio "$(stat_of mydumper "$BIG_DB" wall_s median)" "$(stat_of baseline "$BIG_DB" wall_s median)") | | |"
 	echo
 	echo "Wall time from date(1) around each command. CPU = user+system time of the command's"
