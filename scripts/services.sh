@@ -19,6 +19,10 @@ SVC_MAILPIT=""
 # Debian puts mariadbd in /usr/sbin, which a non-root PATH may lack.
 case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/sbin:/sbin" ;; esac
 
+# Servers are started with setsid, in a session of their own: a Ctrl-C (or
+# any signal to the script's process group) reaches the script and
+# cantina-ops, not the servers, which the script stops by PID only after
+# cantina-ops has finished shutting down (and handed its tasks back).
 svc_log() { printf 'cantina-ops: %s\n' "$*" >&2; }
 
 svc_die() {
@@ -159,7 +163,7 @@ svc_start_redis() {
 	mkdir -p "$dir"
 	svc_check_port redis "$port" || return 1
 	: >"$dir/redis.log"
-	redis-server --port "$port" --bind 127.0.0.1 --daemonize no \
+	setsid redis-server --port "$port" --bind 127.0.0.1 --daemonize no \
 		--databases 256 --maxmemory-policy noeviction --save '' --appendonly no \
 		--dir "$dir" --logfile "$dir/redis.log" &
 	pid=$!
@@ -197,7 +201,7 @@ svc_start_mariadb() {
 		touch "$dir/data/.cantina-initialised"
 	fi
 	: >"$dir/mariadb.log"
-	mariadbd --no-defaults --user="$user" --datadir="$dir/data" --port="$port" \
+	setsid mariadbd --no-defaults --user="$user" --datadir="$dir/data" --port="$port" \
 		--bind-address=127.0.0.1 --socket="$SVC_MYSQL_SOCKET" --pid-file="$dir/mariadbd.pid" \
 		--skip-name-resolve --skip-log-bin --innodb-buffer-pool-size=64M \
 		--log-error="$dir/mariadb.log" >>"$dir/mariadb.log" 2>&1 &
@@ -232,7 +236,7 @@ svc_start_mailpit() {
 	svc_check_port "mailpit http" "$http" || return 1
 	# Tests rely on a permanent SMTP rejection (550) for any recipient
 	# outside these test domains, e.g. nobody@rejected.test.
-	"$SVC_MAILPIT" --smtp "127.0.0.1:$smtp" --listen "127.0.0.1:$http" \
+	setsid "$SVC_MAILPIT" --smtp "127.0.0.1:$smtp" --listen "127.0.0.1:$http" \
 		--database "$dir/mailpit.db" --disable-version-check \
 		--smtp-allowed-recipients '@(example\.(com|org|net)|cantina\.test)$' >"$dir/mailpit.log" 2>&1 &
 	pid=$!
