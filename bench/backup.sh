@@ -99,6 +99,10 @@ WORK=""
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	# A failed run leaves no restore copies behind in the cached data dir.
+	if [ ${#SVC_PIDS[@]} -gt 0 ] && [ -s "${DEFAULTS:-}" ]; then
+		sql -e "DROP DATABASE IF EXISTS bench_restore_ours; DROP DATABASE IF EXISTS bench_restore_gunzip" 2>/dev/null || true
+	fi
 	svc_stop_all
 	[ -n "$WORK" ] && rm -rf "$WORK"
 	[ "$rc" -ne 0 ] && log "FAILED (exit $rc)"
