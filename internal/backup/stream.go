@@ -26,8 +26,8 @@ import (
 //	pgzip -6, 1 MiB blocks   27.69 MB  0.7 s  (two cores)
 //	pgzip -7                 26.97 MB  1.5–3.5 s
 //
-// Level 6 gives files within about 0.5–0.7 % of `gzip -6` (smaller on some dumps,
-// there, 0.3 % on a 90 MB native dump of the same data — BenchmarkCompression
+// Level 6 gives files within about 0.5–0.7 % of `gzip -6` (smaller on some
+// dumps: 0.3 % on a 90 MB native dump — BenchmarkCompression —
 // — and 1 % on a 14 MB single-row-insert dump) at about 7× its
 // speed; level 7 buys 2.6 % for twice the CPU time, which on a small server
 // is better left to the database. Decompression uses klauspost/compress's
