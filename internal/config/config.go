@@ -48,6 +48,10 @@ type Config struct {
 	// BackupNotify is when a backup emails: "failure", "always" or "never".
 	BackupNotify         string
 	BackupVerifySchedule string
+	// BackupDefiners is "keep" (dumps carry each view's, trigger's,
+	// routine's and event's DEFINER, as mysqldump writes them) or "strip"
+	// (dumps meant for servers where the restoring account has no SUPER).
+	BackupDefiners string
 
 	HealthSchedule string
 	// HealthTimeout bounds each check of the health command and task.
@@ -211,6 +215,7 @@ func Load(lookup Lookup) (*Config, error) {
 	c.BackupTimeout = p.duration("BACKUP_TIMEOUT", time.Hour)
 	c.BackupGzipLevel = p.integer("BACKUP_GZIP_LEVEL", 6, 1, 9)
 	c.BackupNotify = p.oneOf("BACKUP_NOTIFY", "failure", "failure", "always", "never")
+	c.BackupDefiners = p.oneOf("BACKUP_DEFINERS", "keep", "keep", "strip")
 
 	c.Email = p.email()
 	c.NotifyLang = p.oneOf("NOTIFY_LANG", "es", "es", "en")

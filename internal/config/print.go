@@ -34,6 +34,7 @@ func (c *Config) Settings() []Setting {
 		{"BACKUP_TIMEOUT", c.BackupTimeout.String()},
 		{"BACKUP_GZIP_LEVEL", strconv.Itoa(c.BackupGzipLevel)},
 		{"BACKUP_NOTIFY", c.BackupNotify},
+		{"BACKUP_DEFINERS", c.BackupDefiners},
 		{"BACKUP_VERIFY_SCHEDULE", c.BackupVerifySchedule},
 		{"HEALTH_SCHEDULE", c.HealthSchedule},
 		{"HEALTH_TIMEOUT", c.HealthTimeout.String()},

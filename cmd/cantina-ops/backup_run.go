@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/cantina-pos/cantina-ops/internal/backup"
+	"github.com/cantina-pos/cantina-ops/internal/notify"
+	"github.com/cantina-pos/cantina-ops/tasks"
+)
+
+// runBackupRun makes a backup now, in this process (it needs only the
+// database and BACKUP_DIR: it works when Redis is down), or with --enqueue
+// asks a worker to make it.
+func runBackupRun(ctx context.Context, a *app, args []string) error {
+	fs := backupFlags(a, "run")
+	notifyFlag := fs.Bool("notify", false, "send the emails BACKUP_NOTIFY asks for (failure, or always), through the queue")
+	enqueue := fs.Bool("enqueue", false, "queue a backup:run task for a worker instead of running it here")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	d, err := openDeps(a)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	if *enqueue {
+		task, err := tasks.NewBackupRun(tasks.BackupRun{Trigger: tasks.TriggerCLI, RequestedAt: time.Now().UTC()}, d.cfg.BackupTimeout)
+		if err != nil {
+			return err
+		}
+		info, err := asynq.NewClientFromRedisClient(d.rdb).EnqueueContext(ctx, task)
+		if err != nil {
+			return fmt.Errorf("enqueue backup (run `cantina-ops backup run` without --enqueue to back up without Redis): %w", err)
+		}
+		fmt.Fprintf(a.stdout, "queued backup task %s on queue %s; follow it in the console (%s/monitoring/)\n", info.ID, info.Queue, d.cfg.PublicURL)
+		return nil
+	}
+	m, err := d.backups()
+	if err != nil {
+		return err
+	}
+	var n *notify.Notifier
+	if *notifyFlag {
+		n = d.notifier()
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.cfg.BackupTimeout)
+	defer cancel()
+	prog := newProgressLine(a.stderr)
+	man, err := m.Run(ctx, backup.RunOptions{Trigger: tasks.TriggerCLI, Progress: prog.update})
+	prog.done()
+	if err != nil {
+		if nerr := n.BackupFailed(ctx, notify.Backup{
+			ID: "cli:" + time.Now().UTC().Format(backup.TimeLayout), Error: err.Error(),
+		}); nerr != nil {
+			fmt.Fprintln(a.stderr, "cantina-ops: could not queue the failure email:", nerr)
+		}
+		return fmt.Errorf("backup of %s failed: %w", d.cfg.DB.Name, err)
+	}
+	ev := notify.Backup{ID: "cli:" + man.Name, Name: man.Name, Engine: man.Engine, Bytes: man.CompressedBytes,
+		RawBytes: man.RawBytes, SHA256: man.SHA256, Tables: len(man.Tables), Rows: man.Rows(), Duration: man.Duration()}
+	if nerr := n.BackupSucceeded(ctx, ev); nerr != nil {
+		fmt.Fprintln(a.stderr, "cantina-ops: could not queue the success email:", nerr)
+	}
+	fmt.Fprintf(a.stdout, "backup %s: %d tables, %d rows, %s SQL → %s gzip (%.0f%% smaller) in %s\nsha256 %s\n",
+		man.Name, len(man.Tables), man.Rows(), formatBytes(man.RawBytes), formatBytes(man.CompressedBytes),
+		100*(1-float64(man.CompressedBytes)/float64(max(man.RawBytes, 1))), man.Duration().Round(time.Millisecond), man.SHA256)
+	return nil
+}
+
+// progressLine redraws one status line on a terminal; elsewhere it is silent.
+type progressLine struct {
+	w    io.Writer
+	on   bool
+	mu   sync.Mutex
+	last time.Time
+}
+
+func newProgressLine(w io.Writer) *progressLine {
+	return &progressLine{w: w, on: isTerminal(w)}
+}
+
+func (p *progressLine) update(pr backup.Progress) {
+	if !p.on {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if time.Since(p.last) < 200*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	tables := fmt.Sprint(pr.TablesDone)
+	if pr.TablesAll > 0 {
+		tables += "/" + fmt.Sprint(pr.TablesAll)
+	}
+	fmt.Fprintf(p.w, "\r\033[Ktables %s  rows %d  %s  %s", tables, pr.Rows, formatBytes(pr.Bytes), pr.Table)
+}
+
+func (p *progressLine) done() {
+	if p.on {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

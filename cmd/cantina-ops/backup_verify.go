@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cantina-pos/cantina-ops/internal/backup"
+)
+
+func runBackupVerify(ctx context.Context, a *app, args []string) error {
+	fs := backupFlags(a, "verify")
+	latest := fs.Bool("latest", false, "verify the newest good backup")
+	restoreTest := fs.Bool("restore-test", false, "also restore into a scratch database and compare every table with the manifest")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	pos, err := parseWithArgs(fs, args, 1)
+	if err != nil {
+		return err
+	}
+	if (len(pos) == 1) == *latest {
+		fs.Usage()
+		return fmt.Errorf("%w: name a backup or pass --latest", errUsage)
+	}
+	d, m, err := openBackups(a)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	name := ""
+	if len(pos) == 1 {
+		name = pos[0]
+	} else {
+		b, err := m.Latest(ctx)
+		if err != nil {
+			return fmt.Errorf("%w in %s", err, d.cfg.BackupDir)
+		}
+		name = b.Name
+	}
+	rep, err := m.Verify(ctx, name, *restoreTest)
+	if *asJSON {
+		if jerr := writeJSON(a.stdout, rep); jerr != nil {
+			return jerr
+		}
+	} else {
+		printVerify(a.stdout, rep)
+	}
+	if err != nil {
+		if errors.Is(err, backup.ErrVerifyFailed) {
+			return errSilent
+		}
+		return err
+	}
+	return nil
+}
+
+func printVerify(w io.Writer, rep backup.VerifyReport) {
+	verdict := "OK"
+	if !rep.OK() {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(w, "%s: %s\n", rep.Name, verdict)
+	if rep.SHA256 != "" {
+		fmt.Fprintf(w, "  sha256 %s, %s compressed, %s SQL\n", rep.SHA256, formatBytes(rep.CompressedBytes), formatBytes(rep.RawBytes))
+	}
+	if rep.RestoreTest {
+		ok := 0
+		for _, t := range rep.Tables {
+			if t.OK {
+				ok++
+			}
+		}
+		fmt.Fprintf(w, "  restore test in %s: %d/%d tables match the manifest\n", rep.ScratchDatabase, ok, len(rep.Tables))
+	}
+	for _, p := range rep.Problems {
+		fmt.Fprintln(w, "  problem:", p)
+	}
+	for _, n := range rep.Notes {
+		fmt.Fprintln(w, "  note:", n)
+	}
+}
