@@ -51,52 +51,18 @@ type Entry struct {
 	Task *asynq.Task
 }
 
-// periodic lists every periodic task: its type, its cron variable and its
-// task. Entries whose type the worker does not handle are left out.
-var periodic = []struct {
-	typ  string
-	spec func(*config.Config) string
-	task func(*config.Config) (*asynq.Task, error)
-}{
-	{tasks.TypeHealthCheck, func(c *config.Config) string { return c.HealthSchedule },
-		func(*config.Config) (*asynq.Task, error) {
-			return tasks.NewHealthCheck(tasks.HealthCheck{Notify: true})
-		}},
-	{tasks.TypeBackupRun, func(c *config.Config) string { return c.BackupSchedule },
-		func(c *config.Config) (*asynq.Task, error) {
-			return tasks.NewBackupRun(tasks.BackupRun{Trigger: tasks.TriggerSchedule}, c.BackupTimeout)
-		}},
-	{tasks.TypeBackupCleanup, func(c *config.Config) string { return c.CleanupSchedule },
-		func(*config.Config) (*asynq.Task, error) { return tasks.NewBackupCleanup(tasks.BackupCleanup{}) }},
-	{tasks.TypeBackupVerify, func(c *config.Config) string { return c.BackupVerifySchedule },
-		func(c *config.Config) (*asynq.Task, error) {
-			return tasks.NewBackupVerify(tasks.BackupVerify{RestoreTest: true}, c.BackupTimeout)
-		}},
-}
-
-// Entries returns the periodic tasks of cfg whose type is in handled.
-func Entries(cfg *config.Config, handled []string) ([]Entry, error) {
+// Entries returns the periodic tasks of cfg (tasks.PeriodicTasks), built
+// with cfg's task limits.
+func Entries(cfg *config.Config) ([]Entry, error) {
 	var out []Entry
-	for _, p := range periodic {
-		if !contains(handled, p.typ) {
-			continue
-		}
-		t, err := p.task(cfg)
+	for _, p := range tasks.PeriodicTasks(cfg) {
+		t, err := tasks.New(p.Args, tasks.LimitsOf(cfg))
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, Entry{Spec: p.spec(cfg), Task: t})
+		out = append(out, Entry{Spec: p.Spec, Task: t})
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Options tune leadership; the zero value gives the production defaults.

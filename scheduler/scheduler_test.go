@@ -42,7 +42,7 @@ func newHarness(t *testing.T) *harness {
 // returned stop function is called (or the test ends).
 func (h *harness) start(id string, opts Options) (stop func()) {
 	h.t.Helper()
-	task, err := tasks.NewHealthCheck(tasks.HealthCheck{})
+	task, err := tasks.New(tasks.HealthCheck{}, tasks.Limits{})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -102,30 +102,21 @@ func TestSlotID(t *testing.T) {
 	}
 }
 
-func TestEntriesOnlyForHandledTypes(t *testing.T) {
+// TestEntries: every periodic task type gets its spec from its variable.
+func TestEntries(t *testing.T) {
 	cfg := &config.Config{HealthSchedule: "0 * * * *", BackupSchedule: "0 2 * * *",
-		CleanupSchedule: "30 2 * * *", BackupVerifySchedule: "0 4 * * 0", BackupTimeout: time.Hour}
-	tests := []struct {
-		handled []string
-		want    map[string]string
-	}{
-		{nil, map[string]string{}},
-		{[]string{tasks.TypeHealthCheck, tasks.TypeEmailSend}, map[string]string{tasks.TypeHealthCheck: "0 * * * *"}},
-		{[]string{tasks.TypeHealthCheck, tasks.TypeBackupRun, tasks.TypeBackupCleanup, tasks.TypeBackupVerify},
-			map[string]string{tasks.TypeHealthCheck: "0 * * * *", tasks.TypeBackupRun: "0 2 * * *",
-				tasks.TypeBackupCleanup: "30 2 * * *", tasks.TypeBackupVerify: "0 4 * * 0"}},
+		CleanupSchedule: "30 2 * * *", BackupVerifySchedule: "0 4 * * 0", BackupTimeout: 3 * time.Hour}
+	entries, err := Entries(cfg)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		entries, err := Entries(cfg, tt.handled)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := map[string]string{}
-		for _, e := range entries {
-			got[e.Task.Type()] = e.Spec
-		}
-		if !maps.Equal(got, tt.want) {
-			t.Errorf("Entries(handled %v) = %v, want %v", tt.handled, got, tt.want)
-		}
+	got := map[string]string{}
+	for _, e := range entries {
+		got[e.Task.Type()] = e.Spec
+	}
+	want := map[string]string{tasks.TypeHealthCheck: "0 * * * *", tasks.TypeBackupRun: "0 2 * * *",
+		tasks.TypeBackupCleanup: "30 2 * * *", tasks.TypeBackupVerify: "0 4 * * 0"}
+	if !maps.Equal(got, want) {
+		t.Errorf("Entries = %v, want %v", got, want)
 	}
 }

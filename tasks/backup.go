@@ -11,6 +11,7 @@ const (
 	TriggerSchedule = "schedule"
 	TriggerCLI      = "cli"
 	TriggerAPI      = "api"
+	TriggerConsole  = "console"
 )
 
 // BackupRun is the payload of a backup:run task.
@@ -26,21 +27,25 @@ type BackupRun struct {
 
 // BackupRunMaxRetry bounds the attempts of one backup: with asynq's
 // exponential backoff, four attempts span about two minutes, enough for a
-// database restart, short enough to alert the same night.
+// database restart, short enough to alert the same night. An attempt that
+// hits BACKUP_TIMEOUT is retried once at most (see package worker).
 const BackupRunMaxRetry = 3
 
-// NewBackupRun builds a backup:run task. timeout is BACKUP_TIMEOUT: asynq's
-// default of 30 minutes is too short for a large database and too long for a
-// small one. Retention keeps the finished task (and its result, the
+// TaskType implements Args.
+func (BackupRun) TaskType() string { return TypeBackupRun }
+
+// InsertOpts implements Args. The timeout is BACKUP_TIMEOUT: asynq's
+// default of 30 minutes is too short for a large database and too long for
+// a small one. Retention keeps the finished task (and its result, the
 // manifest) a week in the console, and makes a second enqueue of the same
 // scheduled slot a conflict.
-func NewBackupRun(p BackupRun, timeout time.Duration, opts ...asynq.Option) (*asynq.Task, error) {
-	return newTask(TypeBackupRun, p, []asynq.Option{
+func (BackupRun) InsertOpts(l Limits) []asynq.Option {
+	return []asynq.Option{
 		asynq.Queue(QueueCritical),
 		asynq.MaxRetry(BackupRunMaxRetry),
-		asynq.Timeout(timeout),
+		asynq.Timeout(l.backupTimeout()),
 		asynq.Retention(7 * 24 * time.Hour),
-	}, opts)
+	}
 }
 
 // BackupCleanup is the payload of a backup:cleanup task.
@@ -48,14 +53,17 @@ type BackupCleanup struct {
 	DryRun bool `json:"dry_run,omitempty"`
 }
 
-// NewBackupCleanup builds a backup:cleanup task.
-func NewBackupCleanup(p BackupCleanup, opts ...asynq.Option) (*asynq.Task, error) {
-	return newTask(TypeBackupCleanup, p, []asynq.Option{
+// TaskType implements Args.
+func (BackupCleanup) TaskType() string { return TypeBackupCleanup }
+
+// InsertOpts implements Args.
+func (BackupCleanup) InsertOpts(Limits) []asynq.Option {
+	return []asynq.Option{
 		asynq.Queue(QueueLow),
 		asynq.MaxRetry(3),
 		asynq.Timeout(10 * time.Minute),
 		asynq.Retention(7 * 24 * time.Hour),
-	}, opts)
+	}
 }
 
 // BackupVerify is the payload of a backup:verify task.
@@ -66,13 +74,16 @@ type BackupVerify struct {
 	RestoreTest bool `json:"restore_test,omitempty"`
 }
 
-// NewBackupVerify builds a backup:verify task. A restore drill loads the
-// whole database, so it gets twice the backup timeout.
-func NewBackupVerify(p BackupVerify, backupTimeout time.Duration, opts ...asynq.Option) (*asynq.Task, error) {
-	return newTask(TypeBackupVerify, p, []asynq.Option{
+// TaskType implements Args.
+func (BackupVerify) TaskType() string { return TypeBackupVerify }
+
+// InsertOpts implements Args. A restore drill loads the whole database, so
+// it gets twice the backup timeout.
+func (BackupVerify) InsertOpts(l Limits) []asynq.Option {
+	return []asynq.Option{
 		asynq.Queue(QueueLow),
 		asynq.MaxRetry(2),
-		asynq.Timeout(2 * backupTimeout),
+		asynq.Timeout(2 * l.backupTimeout()),
 		asynq.Retention(30 * 24 * time.Hour),
-	}, opts)
+	}
 }

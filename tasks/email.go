@@ -40,14 +40,16 @@ func EmailSendID(kind, key, to string) string {
 	return "email:" + kind + ":" + key + ":" + to
 }
 
-// NewEmailSend builds an email:send task. Alerts go to the critical queue;
-// one attempt is bounded by two minutes (the SMTP client's own timeouts are
-// shorter).
-func NewEmailSend(p EmailSend, opts ...asynq.Option) (*asynq.Task, error) {
-	return newTask(TypeEmailSend, p, []asynq.Option{
+// TaskType implements Args.
+func (EmailSend) TaskType() string { return TypeEmailSend }
+
+// InsertOpts implements Args. Alerts go to the critical queue; one attempt
+// is bounded by two minutes (the SMTP client's own timeouts are shorter).
+func (EmailSend) InsertOpts(Limits) []asynq.Option {
+	return []asynq.Option{
 		asynq.Queue(QueueCritical),
 		asynq.MaxRetry(EmailMaxRetry),
 		asynq.Timeout(2 * time.Minute),
 		asynq.Retention(EmailRetention),
-	}, opts)
+	}
 }

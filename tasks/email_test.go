@@ -18,30 +18,29 @@ func TestEmailSendID(t *testing.T) {
 }
 
 func TestEmailSendRoundTrip(t *testing.T) {
-	task, err := NewEmailSend(EmailSend{Kind: "test", To: "a@example.com", Lang: "en", Event: []byte(`{"database":"cantina"}`)})
+	task, err := New(EmailSend{Kind: "test", To: "a@example.com", Lang: "en", Event: []byte(`{"database":"cantina"}`)}, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p EmailSend
-	if err := Decode(task, &p); err != nil {
+	p, err := Decode[EmailSend](task)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if task.Type() != TypeEmailSend || p.Kind != "test" || p.To != "a@example.com" || p.Lang != "en" || string(p.Event) != `{"database":"cantina"}` {
 		t.Errorf("round trip: %s %+v", task.Type(), p)
 	}
 	bad := asynq.NewTask(TypeEmailSend, []byte(`{"kind":"test","smtp_password":"x"}`))
-	if err := Decode(bad, &p); !errors.Is(err, asynq.SkipRetry) {
+	if _, err := Decode[EmailSend](bad); !errors.Is(err, asynq.SkipRetry) {
 		t.Errorf("unknown field: %v, want a permanent error", err)
 	}
 }
 
 func TestHealthCheckNotifyField(t *testing.T) {
-	task, err := NewHealthCheck(HealthCheck{Notify: true})
+	task, err := New(HealthCheck{Notify: true}, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p HealthCheck
-	if err := Decode(task, &p); err != nil || !p.Notify {
+	if p, err := Decode[HealthCheck](task); err != nil || !p.Notify {
 		t.Errorf("decoded %+v, %v", p, err)
 	}
 	if string(task.Payload()) != `{"notify":true}` {
@@ -55,7 +54,7 @@ func TestHealthCheckNotifyField(t *testing.T) {
 func TestEmailSendOptions(t *testing.T) {
 	rdb := testenv.Redis(t).Client(t)
 	client := asynq.NewClientFromRedisClient(rdb)
-	task, err := NewEmailSend(EmailSend{Kind: "test", To: "a@example.com", Event: []byte(`{}`)})
+	task, err := New(EmailSend{Kind: "test", To: "a@example.com", Event: []byte(`{}`)}, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

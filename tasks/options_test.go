@@ -30,10 +30,10 @@ func TestConstructorOptions(t *testing.T) {
 		timeout   time.Duration
 		retention time.Duration
 	}{
-		{"health", must(NewHealthCheck(HealthCheck{})), TypeHealthCheck, QueueDefault, 2, 2 * time.Minute, 24 * time.Hour},
-		{"backup run", must(NewBackupRun(BackupRun{Trigger: TriggerCLI}, 90*time.Minute)), TypeBackupRun, QueueCritical, BackupRunMaxRetry, 90 * time.Minute, 7 * 24 * time.Hour},
-		{"backup cleanup", must(NewBackupCleanup(BackupCleanup{})), TypeBackupCleanup, QueueLow, 3, 10 * time.Minute, 7 * 24 * time.Hour},
-		{"backup verify", must(NewBackupVerify(BackupVerify{RestoreTest: true}, time.Hour)), TypeBackupVerify, QueueLow, 2, 2 * time.Hour, 30 * 24 * time.Hour},
+		{"health", must(New(HealthCheck{}, Limits{})), TypeHealthCheck, QueueDefault, 2, 2 * time.Minute, 24 * time.Hour},
+		{"backup run", must(New(BackupRun{Trigger: TriggerCLI}, Limits{BackupTimeout: 90 * time.Minute})), TypeBackupRun, QueueCritical, BackupRunMaxRetry, 90 * time.Minute, 7 * 24 * time.Hour},
+		{"backup cleanup", must(New(BackupCleanup{}, Limits{})), TypeBackupCleanup, QueueLow, 3, 10 * time.Minute, 7 * 24 * time.Hour},
+		{"backup verify", must(New(BackupVerify{RestoreTest: true}, Limits{BackupTimeout: time.Hour})), TypeBackupVerify, QueueLow, 2, 2 * time.Hour, 30 * 24 * time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,7 +50,7 @@ func TestConstructorOptions(t *testing.T) {
 		})
 	}
 	// A caller's option overrides the type's default.
-	info, err := client.Enqueue(must(NewHealthCheck(HealthCheck{}, asynq.Queue(QueueCritical))))
+	info, err := client.Enqueue(must(New(HealthCheck{}, Limits{}, asynq.Queue(QueueCritical))))
 	if err != nil {
 		t.Fatal(err)
 	}

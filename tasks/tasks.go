@@ -1,7 +1,9 @@
-// Package tasks names every asynq task type of cantina-ops, its JSON
-// payload, and the options (queue, retries, timeout, retention) it is
-// enqueued with. Producers build tasks only through the New… constructors
-// here, so a type's options live in one place. Payloads never carry secrets.
+// Package tasks names every asynq task type of cantina-ops: each payload
+// type (River's JobArgs model) knows its task type name (TaskType) and the
+// options it is enqueued with (InsertOpts), so a type's name, queue,
+// retries, timeout and retention live in one place. Producers build tasks
+// only through New; the worker decodes them strictly through Decode.
+// Payloads are JSON and never carry secrets.
 package tasks
 
 import (
@@ -36,6 +38,64 @@ func Queues() map[string]int {
 	return map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
 }
 
+// Args is a task payload: a JSON-encodable struct that names its task type
+// and the options tasks of that type are enqueued with.
+type Args interface {
+	// TaskType is the asynq task type name, e.g. "backup:run".
+	TaskType() string
+	// InsertOpts are the type's default options; l carries the configured
+	// bounds some of them depend on.
+	InsertOpts(l Limits) []asynq.Option
+}
+
+// Limits are the configured bounds task options depend on.
+type Limits struct {
+	// BackupTimeout is BACKUP_TIMEOUT: one backup:run attempt's limit.
+	// Zero means DefaultBackupTimeout.
+	BackupTimeout time.Duration
+}
+
+// DefaultBackupTimeout is BACKUP_TIMEOUT's default.
+const DefaultBackupTimeout = time.Hour
+
+func (l Limits) backupTimeout() time.Duration {
+	if l.BackupTimeout > 0 {
+		return l.BackupTimeout
+	}
+	return DefaultBackupTimeout
+}
+
+// New builds the task of a: its kind, its JSON payload, the type's options
+// and then opts, so a caller may override any of them (asynq keeps the
+// last).
+func New(a Args, l Limits, opts ...asynq.Option) (*asynq.Task, error) {
+	b, err := json.Marshal(a)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s payload: %w", a.TaskType(), err)
+	}
+	return asynq.NewTask(a.TaskType(), b, append(a.InsertOpts(l), opts...)...), nil
+}
+
+// Decode decodes a task's JSON payload into an A, rejecting another task
+// type, unknown fields and trailing data. A payload that does not decode
+// can never succeed, so the error wraps asynq.SkipRetry: the task is
+// archived, not retried.
+func Decode[A Args](t *asynq.Task) (A, error) {
+	var a A
+	if t.Type() != a.TaskType() {
+		return a, fmt.Errorf("decode %s payload: the task is a %s: %w", a.TaskType(), t.Type(), asynq.SkipRetry)
+	}
+	dec := json.NewDecoder(bytes.NewReader(t.Payload()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&a); err != nil {
+		return a, fmt.Errorf("decode %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+	}
+	if dec.More() {
+		return a, fmt.Errorf("decode %s payload: trailing data: %w", t.Type(), asynq.SkipRetry)
+	}
+	return a, nil
+}
+
 // HealthCheck is the payload of a health:check task.
 type HealthCheck struct {
 	// Notify makes the check compare its overall status with the last one
@@ -44,39 +104,17 @@ type HealthCheck struct {
 	Notify bool `json:"notify,omitempty"`
 }
 
-// NewHealthCheck builds a health:check task. A check is cheap and its result
-// is stale within the hour: few retries, a short timeout, a day's retention
-// so operators can read recent results in the console.
-func NewHealthCheck(p HealthCheck, opts ...asynq.Option) (*asynq.Task, error) {
-	return newTask(TypeHealthCheck, p, []asynq.Option{
+// TaskType implements Args.
+func (HealthCheck) TaskType() string { return TypeHealthCheck }
+
+// InsertOpts implements Args. A check is cheap and its result is stale
+// within the hour: few retries, a short timeout, a day's retention so
+// operators can read recent results in the console.
+func (HealthCheck) InsertOpts(Limits) []asynq.Option {
+	return []asynq.Option{
 		asynq.Queue(QueueDefault),
 		asynq.MaxRetry(2),
 		asynq.Timeout(2 * time.Minute),
 		asynq.Retention(24 * time.Hour),
-	}, opts)
-}
-
-// newTask marshals p and appends the caller's options after the type's
-// defaults, so a caller may override any of them (asynq keeps the last).
-func newTask(typ string, p any, defaults, opts []asynq.Option) (*asynq.Task, error) {
-	b, err := json.Marshal(p)
-	if err != nil {
-		return nil, fmt.Errorf("encode %s payload: %w", typ, err)
 	}
-	return asynq.NewTask(typ, b, append(defaults, opts...)...), nil
-}
-
-// Decode decodes a task's JSON payload into v, rejecting unknown fields and
-// trailing data. A payload that does not decode can never succeed, so the
-// error wraps asynq.SkipRetry: the task is archived, not retried.
-func Decode(t *asynq.Task, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(t.Payload()))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("decode %s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
-	}
-	if dec.More() {
-		return fmt.Errorf("decode %s payload: trailing data: %w", t.Type(), asynq.SkipRetry)
-	}
-	return nil
 }

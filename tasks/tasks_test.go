@@ -20,10 +20,12 @@ func TestDecode(t *testing.T) {
 		{"array", `[]`, true},
 		{"trailing data", `{} {}`, true},
 	}
+	if _, err := Decode[HealthCheck](asynq.NewTask(TypeBackupRun, []byte(`{}`))); !errors.Is(err, asynq.SkipRetry) {
+		t.Errorf("a backup:run task decoded as health:check: %v, want a permanent error", err)
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var p HealthCheck
-			err := Decode(asynq.NewTask(TypeHealthCheck, []byte(tt.payload)), &p)
+			_, err := Decode[HealthCheck](asynq.NewTask(TypeHealthCheck, []byte(tt.payload)))
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("Decode(%q) error = %v, want error %v", tt.payload, err, tt.wantErr)
 			}
@@ -34,16 +36,15 @@ func TestDecode(t *testing.T) {
 	}
 }
 
-func TestNewHealthCheckRoundTrip(t *testing.T) {
-	task, err := NewHealthCheck(HealthCheck{})
+func TestNewRoundTrip(t *testing.T) {
+	task, err := New(HealthCheck{}, Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if task.Type() != TypeHealthCheck {
 		t.Errorf("type = %q", task.Type())
 	}
-	var p HealthCheck
-	if err := Decode(task, &p); err != nil {
+	if _, err := Decode[HealthCheck](task); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -2,12 +2,10 @@ package worker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -17,75 +15,87 @@ import (
 	"github.com/cantina-pos/cantina-ops/tasks"
 )
 
-// backupDeps are what the backup handlers share.
-type backupDeps struct {
-	m   *backup.Manager
-	n   *notify.Notifier
-	log *slog.Logger
+// Backups holds the bodies of the backup:* tasks and their failure
+// reports. They are plain functions: the worker runs them through its
+// adapter, and `cantina-ops backup run` calls the same ones, so both send
+// the same emails with the same IDs and hints. Outside a task, name the
+// run with notify.ContextWithAttempt.
+type Backups struct {
+	Manager  *backup.Manager
+	Notifier *notify.Notifier // nil notifies nobody
+	Log      *slog.Logger
+	// Progress, if set, receives the dump's progress (the CLI's line).
+	Progress func(backup.Progress)
 }
 
-// backupRunHandler runs backup:run. It is idempotent: a backup that already
-// exists for the request (see fulfilledSince) is reported, not made again.
-// Failures are retried by asynq; the last one emails the administrator.
-type backupRunHandler struct{ backupDeps }
-
-func (h *backupRunHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p tasks.BackupRun
-	if err := tasks.Decode(t, &p); err != nil {
-		return err
-	}
+// Run makes a backup, unless one that fulfils the request already exists
+// (see fulfilledSince): it is idempotent. A completed backup is emailed
+// when BACKUP_NOTIFY is "always".
+func (b *Backups) Run(ctx context.Context, p tasks.BackupRun) (*backup.Manifest, error) {
 	att := notify.AttemptFromContext(ctx)
 	since := requestTime(p, att.TaskID)
-	if b, ok, err := h.done(ctx, since); err != nil {
-		return h.failed(ctx, att, err)
+	if done, ok, err := b.done(ctx, since); err != nil {
+		return nil, err
 	} else if ok {
-		h.log.Info("backup already made for this request", "backup", b.Name, "requested_at", since)
-		return writeResult(t, b.Manifest)
+		b.Log.Info("backup already made for this request", "backup", done.Name, "requested_at", since)
+		return done.Manifest, nil
 	}
 	trigger := p.Trigger
 	if trigger == "" {
 		trigger = tasks.TriggerSchedule
 	}
-	man, err := h.m.Run(ctx, backup.RunOptions{Trigger: trigger})
+	man, err := b.Manager.Run(ctx, backup.RunOptions{Trigger: trigger, Progress: b.Progress})
 	if err != nil {
-		return h.failed(ctx, att, err)
+		return nil, err
 	}
-	h.log.Info("backup done", "backup", man.Name, "bytes", man.CompressedBytes, "duration_s", man.DurationSeconds)
-	if err := h.n.BackupSucceeded(ctx, backupEvent(man, att)); err != nil {
-		h.log.Warn("queue backup success email", "err", err)
+	b.Log.Info("backup done", "backup", man.Name, "bytes", man.CompressedBytes, "duration_s", man.DurationSeconds)
+	if err := b.Notifier.BackupSucceeded(ctx, backupEvent(man, att)); err != nil {
+		b.Log.Warn("queue backup success email", "err", err)
 	}
-	return writeResult(t, &man)
+	return &man, nil
+}
+
+// RunFailed emails the administrator about a backup that failed for good:
+// one email per final failure (an operator's "Run" of the archived task
+// that fails again emails again).
+func (b *Backups) RunFailed(ctx context.Context, _ tasks.BackupRun, f Failure) error {
+	return b.Notifier.BackupFailed(ctx, notify.Backup{
+		ID:      failureID(f.Attempt),
+		Error:   f.Err.Error(),
+		Hint:    RunHint(f.Err),
+		Attempt: f.Attempt,
+	})
+}
+
+// RunHint is what the administrator can do about a failed backup, "" when
+// the error says it all.
+func RunHint(err error) string {
+	return failureHint(Failure{Err: err}, "The backup took longer than BACKUP_TIMEOUT (%s); raise BACKUP_TIMEOUT if the database has grown.")
+}
+
+// failureID keys the emails of one final failure of a task.
+func failureID(a notify.Attempt) string { return fmt.Sprintf("%s:%d", a.TaskID, a.Number) }
+
+// failureHint is what the administrator can do about f: for a timeout,
+// timeoutHint with the limit; else backup.Hint's advice.
+func failureHint(f Failure, timeoutHint string) string {
+	if limit, ok := f.Timeout(); ok {
+		return fmt.Sprintf(timeoutHint, limit)
+	}
+	return backup.Hint(f.Err)
 }
 
 // done finds a good backup that started at or after since.
-func (h *backupRunHandler) done(ctx context.Context, since time.Time) (backup.Backup, bool, error) {
+func (b *Backups) done(ctx context.Context, since time.Time) (backup.Backup, bool, error) {
 	if since.IsZero() {
 		return backup.Backup{}, false, nil
 	}
-	l, err := h.m.List(ctx)
+	l, err := b.Manager.List(ctx)
 	if err != nil {
 		return backup.Backup{}, false, fmt.Errorf("list backups: %w", err)
 	}
-	return fulfilledSince(l, h.m.Database, since)
-}
-
-// failed emails the administrator when err ends the task, and returns err
-// for asynq (which retries it unless it was the last attempt).
-func (h *backupRunHandler) failed(ctx context.Context, att notify.Attempt, err error) error {
-	if att.Final(err) {
-		nerr := h.n.BackupFailed(ctx, notify.Backup{
-			// One email per final failure of this task: an operator's
-			// "Run" of the archived task that fails again emails again.
-			ID:      fmt.Sprintf("%s:%d", att.TaskID, att.Number),
-			Error:   err.Error(),
-			Hint:    backupHint(err),
-			Attempt: att,
-		})
-		if nerr != nil {
-			h.log.Error("queue backup failure email", "err", nerr)
-		}
-	}
-	return err
+	found, ok := fulfilledSince(l, b.Manager.Database, since)
+	return found, ok, nil
 }
 
 // requestTime is when a backup:run was asked for: the payload's time, or
@@ -104,27 +114,13 @@ func requestTime(p tasks.BackupRun, taskID string) time.Time {
 
 // fulfilledSince returns the newest good backup of database that started at
 // or after since.
-func fulfilledSince(l backup.Listing, database string, since time.Time) (backup.Backup, bool, error) {
+func fulfilledSince(l backup.Listing, database string, since time.Time) (backup.Backup, bool) {
 	for _, b := range l.Backups {
 		if b.Good() && b.Manifest != nil && b.Manifest.Database == database && !b.Manifest.StartedAt.Before(since) {
-			return b, true, nil
+			return b, true
 		}
 	}
-	return backup.Backup{}, false, nil
-}
-
-// backupHint says what the administrator can do about a failed backup.
-func backupHint(err error) string {
-	switch {
-	case errors.Is(err, syscall.ENOSPC):
-		return "The backup disk is full: free space in BACKUP_DIR (or lower BACKUP_RETENTION_DAYS and run `cantina-ops backup cleanup`), then retry."
-	case errors.Is(err, backup.ErrBackupRunning):
-		return "Another backup or restore of this database was running the whole time; check the console's active tasks."
-	case errors.Is(err, context.DeadlineExceeded):
-		return "The backup took longer than BACKUP_TIMEOUT; raise it if the database has grown."
-	default:
-		return ""
-	}
+	return backup.Backup{}, false
 }
 
 func backupEvent(man backup.Manifest, att notify.Attempt) notify.Backup {
@@ -141,99 +137,102 @@ func backupEvent(man backup.Manifest, att notify.Attempt) notify.Backup {
 	}
 }
 
-// backupCleanupHandler runs backup:cleanup: retention over the storage.
-type backupCleanupHandler struct{ backupDeps }
+// cleanupError is a cleanup that failed after deciding or deleting
+// something: its report still says what happened.
+type cleanupError struct {
+	rep backup.CleanupReport
+	err error
+}
 
-func (h *backupCleanupHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p tasks.BackupCleanup
-	if err := tasks.Decode(t, &p); err != nil {
-		return err
+func (e *cleanupError) Error() string { return e.err.Error() }
+func (e *cleanupError) Unwrap() error { return e.err }
+
+// Cleanup applies retention to the storage and reports it (every cleanup
+// when BACKUP_NOTIFY is "always", those with errors when "failure").
+func (b *Backups) Cleanup(ctx context.Context, p tasks.BackupCleanup) (backup.CleanupReport, error) {
+	rep, err := b.Manager.Cleanup(ctx, p.DryRun)
+	if err != nil {
+		return rep, &cleanupError{rep: rep, err: err}
 	}
-	rep, err := h.m.Cleanup(ctx, p.DryRun)
-	att := notify.AttemptFromContext(ctx)
-	if err == nil || att.Final(err) {
-		ev := notify.Cleanup{ID: att.TaskID, DryRun: rep.DryRun, FreedBytes: rep.Freed}
-		for _, d := range rep.Deleted {
-			ev.Deleted = append(ev.Deleted, notify.File{Name: d.Name, Bytes: d.Bytes})
+	b.Log.Info("backup cleanup done", "dry_run", rep.DryRun, "deleted", len(rep.Deleted), "freed_bytes", rep.Freed)
+	if err := b.Notifier.CleanupReport(ctx, cleanupEvent(notify.AttemptFromContext(ctx).TaskID, rep, nil)); err != nil {
+		b.Log.Warn("queue cleanup report email", "err", err)
+	}
+	return rep, nil
+}
+
+// CleanupFailed reports a cleanup that failed for good, with what it did
+// before it failed.
+func (b *Backups) CleanupFailed(ctx context.Context, _ tasks.BackupCleanup, f Failure) error {
+	var rep backup.CleanupReport
+	var ce *cleanupError
+	if errors.As(f.Err, &ce) {
+		rep = ce.rep
+	}
+	msg := f.Err.Error()
+	if h := failureHint(f, "The cleanup took longer than its limit (%s); see the log for the backup it was deleting."); h != "" {
+		msg += " — " + h
+	}
+	return b.Notifier.CleanupReport(ctx, cleanupEvent(failureID(f.Attempt), rep, []string{msg}))
+}
+
+func cleanupEvent(id string, rep backup.CleanupReport, errs []string) notify.Cleanup {
+	ev := notify.Cleanup{ID: id, DryRun: rep.DryRun, FreedBytes: rep.Freed}
+	for _, d := range rep.Deleted {
+		ev.Deleted = append(ev.Deleted, notify.File{Name: d.Name, Bytes: d.Bytes})
+	}
+	for _, d := range rep.Decisions {
+		if !d.Delete && d.Kind == backup.KindBackup {
+			ev.Kept++
 		}
-		for _, d := range rep.Decisions {
-			if !d.Delete && d.Kind == "backup" {
-				ev.Kept++
-			}
-		}
-		for _, d := range rep.Failed {
-			ev.Errors = append(ev.Errors, d.Name+": "+d.Reason)
-		}
+	}
+	for _, d := range rep.Failed {
+		ev.Errors = append(ev.Errors, d.Name+": "+d.Reason)
+	}
+	ev.Errors = append(ev.Errors, errs...)
+	return ev
+}
+
+// Verify checks a backup (the latest good one when p.Name is empty) and,
+// with p.RestoreTest, restores it into a scratch database. A damaged
+// backup is a finding, not a hiccup: it fails for good at once; an error
+// reaching the database is retried.
+func (b *Backups) Verify(ctx context.Context, p tasks.BackupVerify) (backup.VerifyReport, error) {
+	name := p.Name
+	if name == "" {
+		latest, err := b.Manager.Latest(ctx)
 		if err != nil {
-			ev.Errors = append(ev.Errors, err.Error())
+			return backup.VerifyReport{}, permanentIf(err)
 		}
-		if nerr := h.n.CleanupReport(ctx, ev); nerr != nil {
-			h.log.Warn("queue cleanup report email", "err", nerr)
-		}
+		name = latest.Name
 	}
+	rep, err := b.Manager.Verify(ctx, name, p.RestoreTest)
 	if err != nil {
-		return err
+		return rep, permanentIf(err)
 	}
-	h.log.Info("backup cleanup done", "dry_run", rep.DryRun, "deleted", len(rep.Deleted), "freed_bytes", rep.Freed)
-	return writeResult(t, rep)
+	b.Log.Info("backup verified", "backup", rep.Name, "restore_test", rep.RestoreTest, "tables", len(rep.Tables))
+	return rep, nil
 }
 
-// backupVerifyHandler runs backup:verify, the restore drill. A damaged
-// backup is a finding, not a hiccup: it fails for good at once (and
-// emails); an error reaching the database is retried.
-type backupVerifyHandler struct{ backupDeps }
-
-func (h *backupVerifyHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p tasks.BackupVerify
-	if err := tasks.Decode(t, &p); err != nil {
-		return err
-	}
-	att := notify.AttemptFromContext(ctx)
-	name, err := h.target(ctx, p.Name)
-	var rep backup.VerifyReport
-	if err == nil {
-		rep, err = h.m.Verify(ctx, name, p.RestoreTest)
-	}
+// permanentIf marks a verification finding (damaged, missing, misnamed
+// backup) as permanent.
+func permanentIf(err error) error {
 	if errors.Is(err, backup.ErrVerifyFailed) || errors.Is(err, backup.ErrNotFound) || errors.Is(err, backup.ErrInvalidName) {
-		err = fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
-	if err != nil {
-		if att.Final(err) {
-			stage := "verify"
-			if p.RestoreTest {
-				stage = "restore-test"
-			}
-			nerr := h.n.VerifyFailed(ctx, notify.Verify{
-				ID: fmt.Sprintf("%s:%d", att.TaskID, att.Number), Name: name,
-				Stage: stage, Error: err.Error(), Attempt: att,
-			})
-			if nerr != nil {
-				h.log.Error("queue verify failure email", "err", nerr)
-			}
-		}
-		return err
-	}
-	h.log.Info("backup verified", "backup", rep.Name, "restore_test", rep.RestoreTest, "tables", len(rep.Tables))
-	return writeResult(t, rep)
+	return err
 }
 
-// target is the backup to verify: name, or the latest good one.
-func (h *backupVerifyHandler) target(ctx context.Context, name string) (string, error) {
-	if name != "" {
-		return name, nil
+// VerifyFailed emails the administrator about a verification that failed
+// for good.
+func (b *Backups) VerifyFailed(ctx context.Context, p tasks.BackupVerify, f Failure) error {
+	stage := "verify"
+	if p.RestoreTest {
+		stage = "restore-test"
 	}
-	b, err := h.m.Latest(ctx)
-	return b.Name, err
-}
-
-// writeResult stores v as the task's result, readable in the console.
-func writeResult(t *asynq.Task, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Errorf("encode %s result: %w", t.Type(), err)
-	}
-	if _, err := t.ResultWriter().Write(b); err != nil {
-		return fmt.Errorf("write %s result: %w", t.Type(), err)
-	}
-	return nil
+	return b.Notifier.VerifyFailed(ctx, notify.Verify{
+		ID: failureID(f.Attempt), Name: p.Name, Stage: stage, Error: f.Err.Error(),
+		Hint:    failureHint(f, "The verification took longer than its limit (%s, twice BACKUP_TIMEOUT); raise BACKUP_TIMEOUT if the database has grown."),
+		Attempt: f.Attempt,
+	})
 }

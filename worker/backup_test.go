@@ -99,7 +99,7 @@ func startBackupWorker(t *testing.T) *backupEnv {
 }
 
 // must returns a constructor's task, failing the test on its error:
-// must(t)(tasks.NewBackupRun(…)).
+// must(t)(tasks.New(…)).
 func must(t *testing.T) func(*asynq.Task, error) *asynq.Task {
 	return func(task *asynq.Task, err error) *asynq.Task {
 		t.Helper()
@@ -182,7 +182,7 @@ func (e *backupEnv) mails(t *testing.T, kind notify.Kind, atLeast int) int {
 func TestBackupTaskIsIdempotent(t *testing.T) {
 	e := startBackupWorker(t)
 	requested := time.Now().UTC()
-	first := e.wait(t, e.enqueue(t, must(t)(tasks.NewBackupRun(tasks.BackupRun{Trigger: tasks.TriggerAPI, RequestedAt: requested}, time.Minute))), asynq.TaskStateCompleted)
+	first := e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{Trigger: tasks.TriggerAPI, RequestedAt: requested}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
 	var man backup.Manifest
 	if err := json.Unmarshal(first.Result, &man); err != nil || man.Name == "" || man.SHA256 == "" {
 		t.Fatalf("result is not a manifest (%v): %s", err, first.Result)
@@ -196,19 +196,19 @@ func TestBackupTaskIsIdempotent(t *testing.T) {
 
 	// The same request handled again (a retry after a crash that came
 	// after the backup was stored) reports the backup; it makes no second.
-	again := e.wait(t, e.enqueue(t, must(t)(tasks.NewBackupRun(tasks.BackupRun{Trigger: tasks.TriggerAPI, RequestedAt: requested}, time.Minute))), asynq.TaskStateCompleted)
+	again := e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{Trigger: tasks.TriggerAPI, RequestedAt: requested}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
 	var man2 backup.Manifest
 	if err := json.Unmarshal(again.Result, &man2); err != nil || man2.Name != man.Name {
 		t.Errorf("second run's result names %q, want the existing %q", man2.Name, man.Name)
 	}
 	// So does a scheduled slot at or before the backup.
 	slot := requested.Add(-time.Minute).Truncate(time.Second)
-	e.wait(t, e.enqueue(t, must(t)(tasks.NewBackupRun(tasks.BackupRun{}, time.Minute)), asynq.TaskID(tasks.TypeBackupRun+"@"+slot.Format(time.RFC3339))), asynq.TaskStateCompleted)
+	e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{}, tasks.Limits{BackupTimeout: time.Minute})), asynq.TaskID(tasks.TypeBackupRun+"@"+slot.Format(time.RFC3339))), asynq.TaskStateCompleted)
 	if g := e.good(t); len(g) != 1 {
 		t.Errorf("%d good backups after three runs of one request, want 1", len(g))
 	}
 	// A request made after that backup started is a new backup.
-	e.wait(t, e.enqueue(t, must(t)(tasks.NewBackupRun(tasks.BackupRun{Trigger: tasks.TriggerAPI, RequestedAt: man.StartedAt.Add(time.Millisecond)}, time.Minute))), asynq.TaskStateCompleted)
+	e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{Trigger: tasks.TriggerAPI, RequestedAt: man.StartedAt.Add(time.Millisecond)}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
 	if g := e.good(t); len(g) != 2 {
 		t.Errorf("%d good backups after a new request, want 2", len(g))
 	}
@@ -220,7 +220,7 @@ func TestBackupTaskIsIdempotent(t *testing.T) {
 func TestBackupTaskDatabaseDown(t *testing.T) {
 	e := startBackupWorker(t)
 	e.proxy.Cut()
-	info := e.enqueue(t, must(t)(tasks.NewBackupRun(tasks.BackupRun{RequestedAt: time.Now().UTC()}, time.Minute)), asynq.MaxRetry(1))
+	info := e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{RequestedAt: time.Now().UTC()}, tasks.Limits{BackupTimeout: time.Minute})), asynq.MaxRetry(1))
 	ti := e.wait(t, info, asynq.TaskStateRetry)
 	if ti.Retried != 1 || ti.LastErr == "" {
 		t.Errorf("after the first failure: retried %d, last error %q", ti.Retried, ti.LastErr)
@@ -261,13 +261,13 @@ func TestBackupTaskDatabaseDown(t *testing.T) {
 // good at once, with one email.
 func TestVerifyTaskDamagedBackup(t *testing.T) {
 	e := startBackupWorker(t)
-	e.wait(t, e.enqueue(t, must(t)(tasks.NewBackupRun(tasks.BackupRun{RequestedAt: time.Now().UTC()}, time.Minute))), asynq.TaskStateCompleted)
+	e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{RequestedAt: time.Now().UTC()}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
 	g := e.good(t)
 	if len(g) != 1 {
 		t.Fatalf("%d good backups", len(g))
 	}
 	// A good backup passes the drill.
-	ok := e.wait(t, e.enqueue(t, must(t)(tasks.NewBackupVerify(tasks.BackupVerify{RestoreTest: true}, time.Minute))), asynq.TaskStateCompleted)
+	ok := e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupVerify{RestoreTest: true}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
 	var rep backup.VerifyReport
 	if err := json.Unmarshal(ok.Result, &rep); err != nil || !rep.OK() || !rep.RestoreTest || rep.Name != g[0].Name {
 		t.Fatalf("verify result (%v): %s", err, ok.Result)
@@ -282,11 +282,63 @@ func TestVerifyTaskDamagedBackup(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	bad := e.wait(t, e.enqueue(t, must(t)(tasks.NewBackupVerify(tasks.BackupVerify{Name: g[0].Name, RestoreTest: true}, time.Minute))), asynq.TaskStateArchived)
+	bad := e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupVerify{Name: g[0].Name, RestoreTest: true}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateArchived)
 	if bad.Retried != 0 || !strings.Contains(bad.LastErr, "verification failed") {
 		t.Errorf("damaged backup: retried %d, last error %q; want archived at once", bad.Retried, bad.LastErr)
 	}
 	if n := e.mails(t, notify.KindVerifyFailed, 1); n != 1 {
 		t.Errorf("%d verify-failed emails, want 1", n)
 	}
+}
+
+// TestTaskTimeoutReported: an attempt that runs out of its limit (here the
+// database hangs: connections accepted, never answered) is retried once,
+// then archived, with exactly one failure email that names the timeout and
+// the variable to raise. Verify (twice BACKUP_TIMEOUT) behaves the same.
+func TestTaskTimeoutReported(t *testing.T) {
+	e := startBackupWorker(t)
+	// A good backup first, for the verify task to pick.
+	e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{RequestedAt: time.Now().UTC()}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
+	e.proxy.Hang()
+	limit := tasks.Limits{BackupTimeout: 2 * time.Second}
+	for _, tt := range []struct {
+		name string
+		args tasks.Args
+		kind notify.Kind
+		says string
+	}{
+		{"backup", tasks.BackupRun{RequestedAt: time.Now().UTC().Add(time.Hour)}, notify.KindBackupFailed, "raise BACKUP_TIMEOUT"},
+		{"verify", tasks.BackupVerify{RestoreTest: true}, notify.KindVerifyFailed, "raise BACKUP_TIMEOUT"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			info := e.enqueue(t, must(t)(tasks.New(tt.args, limit)))
+			ti := e.wait(t, info, asynq.TaskStateRetry)
+			if ti.Retried != 1 || !strings.Contains(ti.LastErr, "timed out after") {
+				t.Fatalf("after the first attempt: retried %d, last error %q", ti.Retried, ti.LastErr)
+			}
+			// Skip asynq's backoff, as an operator's "Run" does.
+			if err := e.insp.RunTask(info.Queue, info.ID); err != nil {
+				t.Fatal(err)
+			}
+			ti = e.wait(t, info, asynq.TaskStateArchived)
+			if ti.Retried != 1 || ti.MaxRetry <= 1 {
+				t.Errorf("archived after %d retries of %d allowed; want 1 (2 attempts) although more were allowed", ti.Retried, ti.MaxRetry)
+			}
+			if n := e.mails(t, tt.kind, 1); n != 1 {
+				t.Fatalf("%d %s emails, want 1", n, tt.kind)
+			}
+			for _, s := range e.mp.To(t, e.rcpt) {
+				if h := e.mp.Headers(t, s.ID)["X-Cantina-Event"]; len(h) == 0 || h[0] != string(tt.kind) {
+					continue
+				}
+				text := e.mp.Message(t, s.ID).Text
+				for _, want := range []string{"timed out after", tt.says} {
+					if !strings.Contains(text, want) {
+						t.Errorf("%s email does not say %q:\n%s", tt.kind, want, text)
+					}
+				}
+			}
+		})
+	}
+	e.proxy.Resume()
 }

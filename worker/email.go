@@ -24,8 +24,9 @@ var _ mailer = (*notify.SMTP)(nil)
 // and sends it. Temporary failures (SMTP down, 4xx) are returned as they
 // are, so asynq retries them with backoff; permanent ones (5xx, settings
 // that cannot work, a template that does not render) skip the retries and
-// the task is archived with the reason as its last error. The result is
-// the server's reply.
+// the task is archived with the reason as its last error, visible in the
+// console: an email that cannot be sent is not reported by email. The
+// result is the server's reply.
 type emailHandler struct {
 	enabled  bool
 	renderer *notify.Renderer
@@ -33,33 +34,25 @@ type emailHandler struct {
 	log      *slog.Logger
 }
 
-func (h *emailHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p tasks.EmailSend
-	if err := tasks.Decode(t, &p); err != nil {
-		return err
-	}
-	id, _ := asynq.GetTaskID(ctx)
-	log := h.log.With("task", t.Type(), "task_id", id, "kind", p.Kind)
+func (h *emailHandler) run(ctx context.Context, p tasks.EmailSend) (string, error) {
+	id := notify.AttemptFromContext(ctx).TaskID
+	log := h.log.With("task", tasks.TypeEmailSend, "task_id", id, "kind", p.Kind)
 	if !h.enabled {
 		// Notifications were switched off after this was queued.
 		log.Info("email not sent: notifications are off (EMAIL_HOST or NOTIFY_EMAILS unset)")
-		return nil
+		return "not sent: notifications are off", nil
 	}
 	msg, err := h.renderer.RenderTask(p, id)
 	if err != nil {
-		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		return "", fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	reply, err := h.mailer.Send(ctx, msg)
 	if errors.Is(err, notify.ErrPermanent) {
-		return fmt.Errorf("%w; then run this task again from the console: %w", err, asynq.SkipRetry)
+		return "", fmt.Errorf("%w; then run this task again from the console: %w", err, asynq.SkipRetry)
 	}
 	if err != nil {
-		return err
-	}
-	if _, err := t.ResultWriter().Write([]byte(reply)); err != nil {
-		// The email is out; a retry would send it again.
-		log.Warn("email sent, but its result could not be stored", "err", err)
+		return "", err
 	}
 	log.Info("email sent", "message_id", msg.MessageID, "smtp_reply", reply)
-	return nil
+	return reply, nil
 }

@@ -296,20 +296,21 @@ func TestNoSecretsInEmailsPayloadsOrLogs(t *testing.T) {
 func TestEmailHandlerPermanentFailures(t *testing.T) {
 	cfg := &config.Config{NotifyLang: "es", PublicURL: "https://ops.example.org", Email: config.Email{Host: "127.0.0.1", Port: 1, From: "cantina@example.com"}}
 	h := &emailHandler{enabled: true, renderer: notify.NewRenderer(cfg), mailer: notify.NewSMTP(cfg.Email), log: logging.Discard()}
+	ah := &handler[tasks.EmailSend, string]{run: h.run, log: logging.Discard()}
 	for name, payload := range map[string]string{
 		"not JSON":     `{"kind":`,
 		"unknown kind": `{"kind":"backup-exploded","to":"a@example.com","event":{}}`,
 		"no data":      `{"kind":"backup-failed","to":"a@example.com","event":{"database":"cantina"}}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			err := h.ProcessTask(context.Background(), asynq.NewTask(tasks.TypeEmailSend, []byte(payload)))
+			err := ah.ProcessTask(context.Background(), asynq.NewTask(tasks.TypeEmailSend, []byte(payload)))
 			if !errors.Is(err, asynq.SkipRetry) {
 				t.Errorf("error %v, want a permanent failure", err)
 			}
 		})
 	}
 	h.enabled = false
-	if err := h.ProcessTask(context.Background(), asynq.NewTask(tasks.TypeEmailSend, []byte(`{"kind":"test","to":"a@example.com","event":{}}`))); err != nil {
+	if err := ah.ProcessTask(context.Background(), asynq.NewTask(tasks.TypeEmailSend, []byte(`{"kind":"test","to":"a@example.com","event":{}}`))); err != nil {
 		t.Errorf("notifications off: %v, want the task to complete quietly", err)
 	}
 }

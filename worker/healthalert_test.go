@@ -33,7 +33,7 @@ func TestHealthCheckAlertsOnStatusChanges(t *testing.T) {
 
 	check := func(id string) {
 		t.Helper()
-		task, err := tasks.NewHealthCheck(tasks.HealthCheck{Notify: true})
+		task, err := tasks.New(tasks.HealthCheck{Notify: true}, tasks.Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -35,29 +34,20 @@ type Deps struct {
 	Backups *backup.Manager
 }
 
-// handlers maps each task type this worker runs to its handler.
-func handlers(cfg *config.Config, d Deps) map[string]asynq.Handler {
-	bd := backupDeps{m: d.Backups, n: d.Notifier, log: d.Logger}
-	return map[string]asynq.Handler{
-		tasks.TypeHealthCheck: &healthHandler{checker: health.Readiness(d.Redis, d.DB, cfg.HealthTimeout), log: d.Logger,
-			watch: &notify.HealthWatch{Redis: d.Redis, Notifier: d.Notifier, Database: cfg.DB.Name}},
-		tasks.TypeEmailSend: &emailHandler{enabled: cfg.Email.Enabled(), renderer: notify.NewRenderer(cfg),
-			mailer: notify.NewSMTP(cfg.Email), log: d.Logger},
-		tasks.TypeBackupRun:     &backupRunHandler{bd},
-		tasks.TypeBackupCleanup: &backupCleanupHandler{bd},
-		tasks.TypeBackupVerify:  &backupVerifyHandler{bd},
-	}
-}
-
-// Types lists the task types the worker handles; the scheduler registers
-// periodic tasks only for these.
-func Types() []string {
-	var out []string
-	for typ := range handlers(&config.Config{}, Deps{}) {
-		out = append(out, typ)
-	}
-	slices.Sort(out)
-	return out
+// handlers registers every task type's body and failure report.
+func handlers(cfg *config.Config, d Deps) *registry {
+	r := newRegistry()
+	b := &Backups{Manager: d.Backups, Notifier: d.Notifier, Log: d.Logger}
+	register(r, d.Logger, b.Run, b.RunFailed)
+	register(r, d.Logger, b.Cleanup, b.CleanupFailed)
+	register(r, d.Logger, b.Verify, b.VerifyFailed)
+	h := &healthTask{checker: health.Readiness(d.Redis, d.DB, cfg.HealthTimeout), log: d.Logger,
+		watch: &notify.HealthWatch{Redis: d.Redis, Notifier: d.Notifier, Database: cfg.DB.Name}}
+	register(r, d.Logger, h.run, h.failed)
+	e := &emailHandler{enabled: cfg.Email.Enabled(), renderer: notify.NewRenderer(cfg),
+		mailer: notify.NewSMTP(cfg.Email), log: d.Logger}
+	register(r, d.Logger, e.run, nil)
+	return r
 }
 
 // Server is a configured asynq server and its handlers.
@@ -83,11 +73,8 @@ func New(cfg *config.Config, d Deps) *Server {
 			}
 		},
 	})
-	mux := asynq.NewServeMux()
-	for typ, h := range handlers(cfg, Deps{Redis: d.Redis, DB: d.DB, Logger: log, Notifier: d.Notifier, Backups: d.Backups}) {
-		mux.Handle(typ, h)
-	}
-	return &Server{srv: srv, mux: mux, log: log}
+	r := handlers(cfg, Deps{Redis: d.Redis, DB: d.DB, Logger: log, Notifier: d.Notifier, Backups: d.Backups})
+	return &Server{srv: srv, mux: r.mux, log: log}
 }
 
 // Run processes tasks until ctx is done, then shuts down: it stops taking

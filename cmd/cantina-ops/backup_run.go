@@ -12,6 +12,7 @@ import (
 	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/notify"
 	"github.com/cantina-pos/cantina-ops/tasks"
+	"github.com/cantina-pos/cantina-ops/worker"
 )
 
 // runBackupRun makes a backup now, in this process (it needs only the
@@ -30,7 +31,7 @@ func runBackupRun(ctx context.Context, a *app, args []string) error {
 	}
 	defer d.close()
 	if *enqueue {
-		task, err := tasks.NewBackupRun(tasks.BackupRun{Trigger: tasks.TriggerCLI, RequestedAt: time.Now().UTC()}, d.cfg.BackupTimeout)
+		task, err := tasks.New(tasks.BackupRun{Trigger: tasks.TriggerCLI, RequestedAt: time.Now().UTC()}, tasks.Limits{BackupTimeout: d.cfg.BackupTimeout})
 		if err != nil {
 			return err
 		}
@@ -45,27 +46,21 @@ func runBackupRun(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	var n *notify.Notifier
-	if *notifyFlag {
-		n = d.notifier()
-	}
-	ctx, cancel := context.WithTimeout(ctx, d.cfg.BackupTimeout)
-	defer cancel()
 	prog := newProgressLine(a.stderr)
-	man, err := m.Run(ctx, backup.RunOptions{Trigger: tasks.TriggerCLI, Progress: prog.update})
+	b := &worker.Backups{Manager: m, Log: d.log, Progress: prog.update}
+	if *notifyFlag {
+		b.Notifier = d.notifier()
+	}
+	// The same body and failure report as the worker's backup:run, under
+	// an ID of this run's own.
+	ctx = notify.ContextWithAttempt(ctx, notify.Attempt{TaskID: "cli:" + time.Now().UTC().Format(backup.TimeLayout)})
+	man, err := worker.RunOnce(ctx, tasks.BackupRun{Trigger: tasks.TriggerCLI}, d.cfg.BackupTimeout, b.Run, b.RunFailed, d.log)
 	prog.done()
 	if err != nil {
-		if nerr := n.BackupFailed(ctx, notify.Backup{
-			ID: "cli:" + time.Now().UTC().Format(backup.TimeLayout), Error: err.Error(),
-		}); nerr != nil {
-			fmt.Fprintln(a.stderr, "cantina-ops: could not queue the failure email:", nerr)
+		if h := worker.RunHint(err); h != "" {
+			err = fmt.Errorf("%w\n%s", err, h)
 		}
 		return fmt.Errorf("backup of %s failed: %w", d.cfg.DB.Name, err)
-	}
-	ev := notify.Backup{ID: "cli:" + man.Name, Name: man.Name, Engine: man.Engine, Bytes: man.CompressedBytes,
-		RawBytes: man.RawBytes, SHA256: man.SHA256, Tables: len(man.Tables), Rows: man.Rows(), Duration: man.Duration()}
-	if nerr := n.BackupSucceeded(ctx, ev); nerr != nil {
-		fmt.Fprintln(a.stderr, "cantina-ops: could not queue the success email:", nerr)
 	}
 	fmt.Fprintf(a.stdout, "backup %s: %d tables, %d rows, %s SQL → %s gzip (%.0f%% smaller) in %s\nsha256 %s\n",
 		man.Name, len(man.Tables), man.Rows(), formatBytes(man.RawBytes), formatBytes(man.CompressedBytes),

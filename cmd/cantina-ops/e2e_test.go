@@ -258,7 +258,7 @@ func TestSIGTERMAllKeepsTheRunningTask(t *testing.T) {
 			t.Cleanup(func() { _ = cmd.Process.Kill() })
 
 			client := asynq.NewClientFromRedisClient(r.Client(t))
-			task, _ := tasks.NewHealthCheck(tasks.HealthCheck{})
+			task, _ := tasks.New(tasks.HealthCheck{}, tasks.Limits{})
 			info, err := client.Enqueue(task, asynq.MaxRetry(0))
 			if err != nil {
 				t.Fatal(err)

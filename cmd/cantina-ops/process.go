@@ -75,7 +75,7 @@ func (d *deps) notifier() *notify.Notifier {
 }
 
 func (d *deps) scheduler() (process, error) {
-	entries, err := scheduler.Entries(d.cfg, worker.Types())
+	entries, err := scheduler.Entries(d.cfg)
 	if err != nil {
 		return nil, err
 	}

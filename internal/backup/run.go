@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"syscall"
 	"time"
 )
 
@@ -162,14 +161,6 @@ func (m *Manager) freeName(ctx context.Context, t time.Time) (string, error) {
 		t = t.Add(time.Second)
 	}
 	return "", fmt.Errorf("backup %s: no free file name near %s", m.Database, t.Format(TimeLayout))
-}
-
-// diskHint adds what to do to a disk-full error.
-func diskHint(err error) error {
-	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
-		return fmt.Errorf("%w (the backup storage is full: free space in BACKUP_DIR, or lower BACKUP_RETENTION_DAYS / BACKUP_KEEP_MIN and run `cantina-ops backup cleanup`)", err)
-	}
-	return err
 }
 
 func firstErr(errs ...error) error {

@@ -247,7 +247,7 @@ func TestRunFailureLeavesNothing(t *testing.T) {
 			engine: func(db string) *fakeEngine { return &fakeEngine{db: db, big: true} },
 			store:  func(s backup.Storage) backup.Storage { return &fullDisk{Storage: s, limit: 512 << 10} },
 			want:   func(err error) bool { return errors.Is(err, syscall.ENOSPC) },
-			says:   "the backup storage is full",
+			says:   "backup storage is full",
 		},
 		{
 			name: "disk full at the very end (gzip close)",

@@ -38,9 +38,22 @@ type Attempt struct {
 	Max    int `json:"max,omitempty"`
 }
 
-// AttemptFromContext describes the attempt of the asynq task running with
-// ctx; outside a task it is the zero Attempt.
+type attemptKey struct{}
+
+// ContextWithAttempt returns ctx carrying a: a command that runs a task's
+// body itself (`backup run`) names its run this way, so its emails have
+// IDs as the worker's do.
+func ContextWithAttempt(ctx context.Context, a Attempt) context.Context {
+	return context.WithValue(ctx, attemptKey{}, a)
+}
+
+// AttemptFromContext describes the attempt ctx runs in: the one
+// ContextWithAttempt set, else the asynq task's; outside both it is the
+// zero Attempt.
 func AttemptFromContext(ctx context.Context) Attempt {
+	if a, ok := ctx.Value(attemptKey{}).(Attempt); ok {
+		return a
+	}
 	var a Attempt
 	a.TaskID, _ = asynq.GetTaskID(ctx)
 	a.Queue, _ = asynq.GetQueueName(ctx)

@@ -105,8 +105,8 @@ func TestHealthWatch(t *testing.T) {
 				t.Errorf("step %d: task ID %q, want %q", i, ids[len(ids)-1], want)
 			}
 			if st.inspect != nil {
-				var p tasks.EmailSend
-				if err := tasks.Decode(q.tasks[want], &p); err != nil {
+				p, err := tasks.Decode[tasks.EmailSend](q.tasks[want])
+				if err != nil {
 					t.Fatal(err)
 				}
 				var d Data

@@ -86,6 +86,10 @@ var _ Enqueuer = (*asynq.Client)(nil)
 // without a key its emails could not be deduplicated.
 var ErrNoEventKey = errors.New("notification event has no ID (set ID, or Attempt.TaskID)")
 
+// EnqueueTimeout bounds the enqueueing of one event's emails. It does not
+// depend on the caller's context, which may have ended already.
+const EnqueueTimeout = 10 * time.Second
+
 // Notifier enqueues notification emails. A nil *Notifier, or one with
 // notifications disabled, sends nothing and returns nil.
 type Notifier struct {
@@ -208,10 +212,15 @@ func (n *Notifier) send(ctx context.Context, kind Kind, key string, d Data) erro
 	if err != nil {
 		return fmt.Errorf("encode %s event: %w", kind, err)
 	}
+	// The caller's context may be a task's that has just timed out or been
+	// cancelled, which is exactly when the email matters most: enqueue
+	// with a context detached from it, bounded by its own short timeout.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), EnqueueTimeout)
+	defer cancel()
 	var errs []error
 	for _, to := range n.to {
 		id := tasks.EmailSendID(string(kind), key, to)
-		task, err := tasks.NewEmailSend(tasks.EmailSend{Kind: string(kind), To: to, Lang: n.lang, Event: event})
+		task, err := tasks.New(tasks.EmailSend{Kind: string(kind), To: to, Lang: n.lang, Event: event}, tasks.Limits{})
 		if err != nil {
 			return err
 		}

@@ -144,8 +144,8 @@ func TestNotifierQueuesOneTaskPerRecipientOnce(t *testing.T) {
 	if strings.Contains(string(task.Payload()), dbPassword) {
 		t.Errorf("payload carries the DB password: %s", task.Payload())
 	}
-	var p tasks.EmailSend
-	if err := tasks.Decode(task, &p); err != nil {
+	p, err := tasks.Decode[tasks.EmailSend](task)
+	if err != nil {
 		t.Fatal(err)
 	}
 	var d Data

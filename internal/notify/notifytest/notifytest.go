@@ -156,6 +156,7 @@ type Proxy struct {
 	mu    sync.Mutex
 	ln    net.Listener
 	conns map[net.Conn]struct{}
+	hung  bool
 }
 
 // NewProxy starts a proxy to target on a free local port; it is stopped at
@@ -191,10 +192,32 @@ func (p *Proxy) Cut() {
 		_ = p.ln.Close()
 		p.ln = nil
 	}
+	p.dropLocked()
+}
+
+// dropLocked closes every open connection; p.mu is held.
+func (p *Proxy) dropLocked() {
 	for c := range p.conns {
 		_ = c.Close()
 	}
 	clear(p.conns)
+}
+
+// Hang drops every open connection and makes new ones hang: accepted,
+// never answered, as a server that stopped responding. Resume ends it.
+func (p *Proxy) Hang() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hung = true
+	p.dropLocked()
+}
+
+// Resume drops the connections held by Hang; new ones are forwarded again.
+func (p *Proxy) Resume() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hung = false
+	p.dropLocked()
 }
 
 // Restore listens again on the proxy's address.
@@ -223,6 +246,13 @@ func (p *Proxy) serve(ln net.Listener) {
 }
 
 func (p *Proxy) pipe(c net.Conn) {
+	p.mu.Lock()
+	if p.hung { // hold c open, unanswered, until Resume or Cut
+		p.conns[c] = struct{}{}
+		p.mu.Unlock()
+		return
+	}
+	p.mu.Unlock()
 	up, err := net.DialTimeout("tcp", p.target, 5*time.Second)
 	if err != nil {
 		_ = c.Close()
