@@ -21,7 +21,9 @@ type CleanupReport struct {
 }
 
 // Cleanup applies the retention policy m.Retention: it lists the storage,
-// decides with Plan at m.Now, and deletes (manifest first, then dump). With
+// decides with Plan at m.Now — counting only backups whose checksum was
+// verified, and reading again the ones it keeps before it deletes any good
+// one (see planVerified) — and deletes (manifest first, then dump). With
 // dryRun it deletes nothing and reports the same decisions. A file that
 // cannot be deleted does not stop the others; the error joins all
 // failures. A file already gone counts as deleted (a concurrent cleanup).
@@ -34,7 +36,9 @@ func (m *Manager) Cleanup(ctx context.Context, dryRun bool) (CleanupReport, erro
 	if err != nil {
 		return rep, fmt.Errorf("cleanup: %w", err)
 	}
-	rep.Decisions = Plan(l, m.now(), m.Retention)
+	if rep.Decisions, err = m.planVerified(ctx, &l, !dryRun); err != nil {
+		return rep, fmt.Errorf("cleanup: %w", err)
+	}
 	var errs []error
 	for _, d := range rep.Decisions {
 		if !d.Delete {
@@ -72,4 +76,62 @@ func (m *Manager) deleteFiles(ctx context.Context, files []string) error {
 		}
 	}
 	return nil
+}
+
+// planVerified plans retention over l counting only verified backups:
+//
+//  1. Backups whose checksum is unverified (never checked, or the file was
+//     modified after its check) are read again: a match makes them good
+//     (and, with record, is recorded in the manifest), a mismatch corrupt.
+//  2. While the plan deletes a good backup of a database, the good backups
+//     that plan keeps for that database (its KeepMin newest) are read
+//     again, once each; if one turns out corrupt, the plan is made again,
+//     so an older good backup takes its place instead of being deleted.
+//
+// Reading costs one pass over each file read; nightly, that is the
+// KeepMin newest backups, and only when something is to be deleted.
+func (m *Manager) planVerified(ctx context.Context, l *Listing, record bool) ([]Decision, error) {
+	checked := map[string]bool{}
+	check := func(b *Backup) error {
+		checked[b.Name] = true
+		return m.recheck(ctx, b, record)
+	}
+	for i := range l.Backups {
+		if b := &l.Backups[i]; b.Status == StatusUnverified {
+			if err := check(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	keepMin := max(m.Retention.KeepMin, 1)
+	for {
+		decisions := Plan(*l, m.now(), m.Retention)
+		deleting := map[string]bool{} // databases losing a good backup
+		for _, d := range decisions {
+			if d.Delete && d.Kind == KindBackup && d.Status == StatusGood {
+				if b, ok := l.Find(d.Name); ok {
+					deleting[b.Database()] = true
+				}
+			}
+		}
+		damaged := false
+		seen := map[string]int{}
+		for i := range l.Backups {
+			b := &l.Backups[i]
+			if !b.Good() || !deleting[b.Database()] {
+				continue
+			}
+			seen[b.Database()]++
+			if seen[b.Database()] > keepMin || checked[b.Name] {
+				continue
+			}
+			if err := check(b); err != nil {
+				return nil, err
+			}
+			damaged = damaged || !b.Good()
+		}
+		if !damaged {
+			return decisions, nil
+		}
+	}
 }

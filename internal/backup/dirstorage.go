@@ -71,6 +71,38 @@ func (s *DirStorage) List(ctx context.Context) ([]Object, error) {
 
 // Create implements Storage.
 func (s *DirStorage) Create(ctx context.Context, name string) (Upload, error) {
+	return s.create(ctx, name, false)
+}
+
+// Replace implements Storage: a temporary file renamed over the old one.
+func (s *DirStorage) Replace(ctx context.Context, name string, data []byte) error {
+	up, err := s.create(ctx, name, true)
+	if err != nil {
+		return err
+	}
+	if _, err := up.Write(data); err != nil {
+		_ = up.Abort()
+		return err
+	}
+	return up.Commit()
+}
+
+// Stat implements Storage.
+func (s *DirStorage) Stat(ctx context.Context, name string) (Object, error) {
+	if err := validFinalName(name); err != nil {
+		return Object{}, err
+	}
+	fi, err := os.Lstat(filepath.Join(s.dir, name))
+	if errors.Is(err, fs.ErrNotExist) {
+		return Object{}, fmt.Errorf("stat %s: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return Object{}, fmt.Errorf("stat %s: %w", name, err)
+	}
+	return Object{Name: name, Size: fi.Size(), ModTime: fi.ModTime().UTC()}, nil
+}
+
+func (s *DirStorage) create(ctx context.Context, name string, replace bool) (*dirUpload, error) {
 	if err := validFinalName(name); err != nil {
 		return nil, err
 	}
@@ -81,14 +113,14 @@ func (s *DirStorage) Create(ctx context.Context, name string) (Upload, error) {
 		return nil, fmt.Errorf("create backup directory: %w", err)
 	}
 	final := filepath.Join(s.dir, name)
-	if _, err := os.Lstat(final); err == nil {
+	if _, err := os.Lstat(final); err == nil && !replace {
 		return nil, fmt.Errorf("create %s: %w", name, ErrExists)
 	}
 	f, err := os.CreateTemp(s.dir, "."+name+tempInfix+"*")
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", name, err)
 	}
-	return &dirUpload{f: f, w: bufio.NewWriterSize(f, 256<<10), final: final, dir: s.dir}, nil
+	return &dirUpload{f: f, w: bufio.NewWriterSize(f, 256<<10), final: final, dir: s.dir, replace: replace}, nil
 }
 
 // Open implements Storage.
@@ -129,6 +161,8 @@ type dirUpload struct {
 	final string
 	dir   string
 	done  bool // committed or aborted
+	// replace: Commit renames over an existing object (Replace).
+	replace bool
 }
 
 func (u *dirUpload) Write(p []byte) (int, error) {
@@ -165,7 +199,7 @@ func (u *dirUpload) Commit() error {
 	if err := u.f.Close(); err != nil {
 		return fail("close", err)
 	}
-	if _, err := os.Lstat(u.final); err == nil {
+	if _, err := os.Lstat(u.final); err == nil && !u.replace {
 		return fail("rename", ErrExists)
 	}
 	if err := os.Rename(tmp, u.final); err != nil {

@@ -271,14 +271,14 @@ func TestVerifyCatchesDamage(t *testing.T) {
 			name:   "one byte flipped",
 			damage: func(b []byte) []byte { b[len(b)/2] ^= 0x40; return b },
 			says:   []string{"checksum mismatch", "the file is damaged"},
-			listed: backup.StatusGood, // same size: only reading it tells
+			listed: backup.StatusUnverified, // same size, but modified after its checksum was verified
 		},
 		{
 			name:        "one byte flipped, manifest forged to match",
 			damage:      func(b []byte) []byte { b[len(b)/2] ^= 0x40; return b },
 			fixManifest: true,
 			says:        []string{"damaged"},
-			listed:      backup.StatusGood,
+			listed:      backup.StatusUnverified,
 		},
 		{
 			name:   "truncated",
@@ -291,21 +291,21 @@ func TestVerifyCatchesDamage(t *testing.T) {
 			damage:      func(b []byte) []byte { return b[:len(b)*2/3] },
 			fixManifest: true,
 			says:        []string{"the gzip stream ends early (unexpected end of file): the file is truncated"},
-			listed:      backup.StatusGood,
+			listed:      backup.StatusUnverified,
 		},
 		{
 			name:        "trailer removed",
 			damage:      func([]byte) []byte { return gzipBytes(t, rawSQL[:trailerAt]) },
 			fixManifest: true,
 			says:        []string{`does not end with the "-- Dump completed" trailer`, "the dump is incomplete"},
-			listed:      backup.StatusGood,
+			listed:      backup.StatusUnverified,
 		},
 		{
 			name:        "garbage after the gzip stream",
 			damage:      func(b []byte) []byte { return append(b, "garbage!"...) },
 			fixManifest: true,
 			says:        []string{"garbage after the end of the gzip stream"},
-			listed:      backup.StatusGood,
+			listed:      backup.StatusUnverified,
 		},
 	}
 	for i, tt := range tests {

@@ -13,15 +13,23 @@ import (
 type Status string
 
 const (
-	// StatusGood: the manifest exists, is valid and matches the file's size.
+	// StatusGood: the manifest exists, is valid, matches the file's size,
+	// and the file's checksum was verified against it since the file was
+	// last modified (Manifest.Verified).
 	StatusGood Status = "good"
+	// StatusUnverified: the manifest is valid and the size matches, but
+	// the file's checksum was never verified, or the file was modified
+	// after it was. It does not count as good until a verify or a cleanup
+	// reads it again.
+	StatusUnverified Status = "unverified"
 	// StatusPartial: a dump without manifest. Run commits the manifest
 	// right after the dump, so this is an interrupted backup (or a file
 	// someone put there); it never counts as a backup.
 	StatusPartial Status = "partial"
 	// StatusCorruptManifest: the manifest cannot be read or is invalid.
 	StatusCorruptManifest Status = "corrupt-manifest"
-	// StatusCorrupt: the file's size differs from its manifest's.
+	// StatusCorrupt: the file's size differs from its manifest's, or its
+	// sha256 did not match when last read (Manifest.Mismatch).
 	StatusCorrupt Status = "corrupt"
 )
 
@@ -136,9 +144,19 @@ func listStorage(ctx context.Context, s Storage) (Listing, error) {
 		default:
 			b.Manifest = &man
 			b.Status, b.Problem = StatusGood, ""
-			if man.CompressedBytes != b.Size {
+			switch obj := (Object{Name: b.Name, Size: b.Size, ModTime: b.ModTime}); {
+			case man.CompressedBytes != b.Size:
 				b.Status = StatusCorrupt
 				b.Problem = fmt.Sprintf("the file has %d bytes, its manifest says %d: it was changed or truncated", b.Size, man.CompressedBytes)
+			case man.Mismatch.matches(obj):
+				b.Status = StatusCorrupt
+				b.Problem = fmt.Sprintf("its sha256 did not match the manifest when read by %s at %s: it was changed or damaged", man.Mismatch.By, man.Mismatch.At.Format(time.RFC3339))
+			case man.Verified == nil:
+				b.Status = StatusUnverified
+				b.Problem = "its checksum was never verified (run `cantina-ops backup verify " + b.Name + "`)"
+			case !man.Verified.matches(obj):
+				b.Status = StatusUnverified
+				b.Problem = fmt.Sprintf("the file was modified at %s, after its checksum was verified at %s", b.ModTime.Format(time.RFC3339), man.Verified.At.Format(time.RFC3339))
 			}
 		}
 	}

@@ -50,6 +50,37 @@ type Manifest struct {
 	Tables           []TableInfo `json:"tables"`
 	AppVersion       string      `json:"cantina_ops_version"`
 	Trigger          string      `json:"trigger"`
+	// Verified is the last time the dump file was read back and matched
+	// SHA256: at creation, by a verify, or by a cleanup. A backup counts
+	// as good only while the file is still the one verified (see List).
+	Verified *Verification `json:"verified,omitempty"`
+	// Mismatch records a read of the file whose sha256 did not match: the
+	// backup is corrupt while the file stays as it was then.
+	Mismatch *Verification `json:"mismatch,omitempty"`
+}
+
+// Verification records that a dump file was read end to end and its
+// sha256 matched the manifest, and which file that was: its size and
+// modification time then. A file changed since (by a person, a tool, a
+// disk fault that rewrote it) has another modification time.
+type Verification struct {
+	At time.Time `json:"at"`
+	// By is what verified it: "backup", "verify" or "cleanup".
+	By      string    `json:"by"`
+	Size    int64     `json:"size"`
+	ModTime time.Time `json:"mod_time"`
+}
+
+// Verifiers: Verification.By.
+const (
+	VerifiedByBackup  = "backup"
+	VerifiedByVerify  = "verify"
+	VerifiedByCleanup = "cleanup"
+)
+
+// matches reports whether v verified the stored object o as it is now.
+func (v *Verification) matches(o Object) bool {
+	return v != nil && v.Size == o.Size && v.ModTime.Equal(o.ModTime)
 }
 
 // Rows is the total row count over all tables whose count is known

@@ -53,7 +53,8 @@ type Decision struct {
 //
 //   - Good backups older than RetentionDays go, except the KeepMin newest
 //     good backups of each database, which always stay.
-//   - Backups that are not good (corrupt manifest, size mismatch) never
+//   - Backups that are not good (corrupt manifest, size or checksum
+//     mismatch, checksum not verified since the file last changed) never
 //     count towards KeepMin; they stay for inspection until older than
 //     RetentionDays.
 //   - Partial dumps (no manifest) and temporary files go once untouched for
@@ -101,7 +102,7 @@ func Plan(l Listing, now time.Time, p Policy) []Decision {
 			} else {
 				d.Reason = fmt.Sprintf("kept for now: no manifest yet, a backup may be committing it; removed after %s", fmtAge(grace))
 			}
-		default: // corrupt, corrupt-manifest
+		default: // corrupt, corrupt-manifest, unverified
 			if tooOld(age) {
 				d.Delete = true
 				d.Reason = fmt.Sprintf("not a good backup (%s) and older than %d days (age %s)", b.Status, p.RetentionDays, fmtAge(age))

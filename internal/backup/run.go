@@ -29,7 +29,8 @@ type RunOptions struct {
 // It takes the database's named lock first (ErrBackupRunning if another
 // backup or restore holds it), then streams engine → gzip → sha256 and
 // byte counts → a temporary file, checks that the dump ends with its
-// trailer, commits the dump file and then its manifest. On any failure —
+// trailer, commits the dump file, reads it back to check its sha256, and
+// then commits its manifest, which records that check. On any failure —
 // engine error, full disk, cancelled or timed-out ctx — the temporary file
 // is removed and the existing backups are left as they were; at worst
 // (a crash) a temporary file or a dump without manifest stays behind,
@@ -95,7 +96,13 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 		return Manifest{}, fmt.Errorf("backup %s: %w", m.Database, diskHint(err))
 	}
 	committed = true
-
+	verified, err := m.readBack(ctx, name, hex.EncodeToString(hash.Sum(nil)), compressed.n)
+	if err != nil {
+		if derr := m.Storage.Delete(context.WithoutCancel(ctx), name); derr != nil {
+			log.Warn("could not remove a dump that failed its read-back; cleanup will", "err", derr)
+		}
+		return Manifest{}, fmt.Errorf("backup %s failed, nothing was kept: %w", m.Database, diskHint(err))
+	}
 	finished := m.now()
 	man := Manifest{
 		Format:           ManifestFormat,
@@ -116,6 +123,7 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 		Tables:           info.Tables,
 		AppVersion:       m.Version,
 		Trigger:          opts.Trigger,
+		Verified:         verified,
 	}
 	if man.Engine == "" {
 		man.Engine = m.Engine.Name()

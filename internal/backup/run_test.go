@@ -191,6 +191,14 @@ func TestRunWritesBackupAndManifest(t *testing.T) {
 		!man.FinishedAt.After(man.StartedAt) || man.Compression != "gzip" || man.CompressionLevel != 6 {
 		t.Fatalf("manifest: %+v", man)
 	}
+	// The file was read back: the manifest records that verification of
+	// this very file, so it is listed good.
+	if v := man.Verified; v == nil || v.By != backup.VerifiedByBackup || v.Size != man.CompressedBytes {
+		t.Fatalf("verification at creation: %+v", man.Verified)
+	}
+	if l, err := m.List(ctx); err != nil || len(l.Backups) != 1 || !l.Backups[0].Good() {
+		t.Fatalf("listed %+v, %v; want one good backup", l.Backups, err)
+	}
 	if len(progress) == 0 || progress[len(progress)-1].Bytes != man.RawBytes {
 		t.Fatalf("progress: %d reports", len(progress))
 	}

@@ -26,6 +26,12 @@ type Storage interface {
 	// Delete removes an object (a temporary one too); ErrNotFound when
 	// absent.
 	Delete(ctx context.Context, name string) error
+	// Stat describes a stored object; ErrNotFound when absent.
+	Stat(ctx context.Context, name string) (Object, error)
+	// Replace stores a small object (a manifest) whole, replacing the one
+	// of that name at once: readers see the old content or the new, never
+	// a mix, and never no object.
+	Replace(ctx context.Context, name string, data []byte) error
 }
 
 // Upload is an object being written.

@@ -89,6 +89,15 @@ func (m *Manager) Verify(ctx context.Context, name string, restoreTest bool) (Ve
 	}
 	rep.SHA256, rep.CompressedBytes, rep.RawBytes, rep.LastLine = fc.SHA256, fc.CompressedBytes, fc.RawBytes, fc.LastLine
 	rep.Problems = append(rep.Problems, fc.Problems...)
+	if rep.Manifest != nil {
+		// Whether the file matched its manifest decides whether it counts
+		// as good from now on (see verified.go): e.g. it is good again
+		// after it was copied back with a new mtime, corrupt after a
+		// damage that kept its size and mtime.
+		if err := m.recordVerified(ctx, b, VerifiedByVerify, len(fc.Problems) == 0); err != nil {
+			m.log().Warn("backup verified, but the verification could not be recorded", "backup", name, "err", err)
+		}
+	}
 
 	if restoreTest {
 		if len(rep.Problems) > 0 {
