@@ -6,16 +6,10 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// Triggers say who asked for a backup; they go into its manifest.
-const (
-	TriggerSchedule = "schedule"
-	TriggerCLI      = "cli"
-	TriggerAPI      = "api"
-	TriggerConsole  = "console"
-)
-
 // BackupRun is the payload of a backup:run task.
 type BackupRun struct {
+	// Trigger is who asked: backup.TriggerSchedule (the default),
+	// TriggerCLI, TriggerAPI or TriggerConsole; it goes into the manifest.
 	Trigger string `json:"trigger,omitempty"`
 	// RequestedAt is when the backup was asked for. Any good backup that
 	// started at or after it fulfils the request, so a task that runs again

@@ -31,7 +31,7 @@ func TestConstructorOptions(t *testing.T) {
 		retention time.Duration
 	}{
 		{"health", must(New(HealthCheck{}, Limits{})), TypeHealthCheck, QueueDefault, 2, 2 * time.Minute, 24 * time.Hour},
-		{"backup run", must(New(BackupRun{Trigger: TriggerCLI}, Limits{BackupTimeout: 90 * time.Minute})), TypeBackupRun, QueueCritical, BackupRunMaxRetry, 90 * time.Minute, 7 * 24 * time.Hour},
+		{"backup run", must(New(BackupRun{Trigger: "cli"}, Limits{BackupTimeout: 90 * time.Minute})), TypeBackupRun, QueueCritical, BackupRunMaxRetry, 90 * time.Minute, 7 * 24 * time.Hour},
 		{"backup cleanup", must(New(BackupCleanup{}, Limits{})), TypeBackupCleanup, QueueLow, 3, 10 * time.Minute, 7 * 24 * time.Hour},
 		{"backup verify", must(New(BackupVerify{RestoreTest: true}, Limits{BackupTimeout: time.Hour})), TypeBackupVerify, QueueLow, 2, 2 * time.Hour, 30 * 24 * time.Hour},
 	}

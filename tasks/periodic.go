@@ -21,7 +21,7 @@ type Periodic struct {
 func PeriodicTasks(cfg *config.Config) []Periodic {
 	return []Periodic{
 		{"HEALTH_SCHEDULE", cfg.HealthSchedule, HealthCheck{Notify: true}},
-		{"BACKUP_SCHEDULE", cfg.BackupSchedule, BackupRun{Trigger: TriggerSchedule}},
+		{"BACKUP_SCHEDULE", cfg.BackupSchedule, BackupRun{}},
 		{"CLEANUP_SCHEDULE", cfg.CleanupSchedule, BackupCleanup{}},
 		{"BACKUP_VERIFY_SCHEDULE", cfg.BackupVerifySchedule, BackupVerify{RestoreTest: true}},
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/logging"
 	"github.com/cantina-pos/cantina-ops/internal/notify"
@@ -43,7 +44,7 @@ func backupTask(t *testing.T, payload string) *asynq.Task {
 	if payload != "" {
 		return asynq.NewTask(tasks.TypeBackupRun, []byte(payload))
 	}
-	task, err := tasks.New(tasks.BackupRun{Trigger: tasks.TriggerAPI}, tasks.Limits{})
+	task, err := tasks.New(tasks.BackupRun{Trigger: backup.TriggerAPI}, tasks.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -42,7 +42,7 @@ func (b *Backups) Run(ctx context.Context, p tasks.BackupRun) (*backup.Manifest,
 	}
 	trigger := p.Trigger
 	if trigger == "" {
-		trigger = tasks.TriggerSchedule
+		trigger = backup.TriggerSchedule
 	}
 	man, err := b.Manager.Run(ctx, backup.RunOptions{Trigger: trigger, Progress: b.Progress})
 	if err != nil {

@@ -182,12 +182,12 @@ func (e *backupEnv) mails(t *testing.T, kind notify.Kind, atLeast int) int {
 func TestBackupTaskIsIdempotent(t *testing.T) {
 	e := startBackupWorker(t)
 	requested := time.Now().UTC()
-	first := e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{Trigger: tasks.TriggerAPI, RequestedAt: requested}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
+	first := e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{Trigger: backup.TriggerAPI, RequestedAt: requested}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
 	var man backup.Manifest
 	if err := json.Unmarshal(first.Result, &man); err != nil || man.Name == "" || man.SHA256 == "" {
 		t.Fatalf("result is not a manifest (%v): %s", err, first.Result)
 	}
-	if man.Rows() != 3 || man.Trigger != tasks.TriggerAPI {
+	if man.Rows() != 3 || man.Trigger != backup.TriggerAPI {
 		t.Errorf("manifest: %d rows, trigger %q", man.Rows(), man.Trigger)
 	}
 	if g := e.good(t); len(g) != 1 || g[0].Name != man.Name {
@@ -196,7 +196,7 @@ func TestBackupTaskIsIdempotent(t *testing.T) {
 
 	// The same request handled again (a retry after a crash that came
 	// after the backup was stored) reports the backup; it makes no second.
-	again := e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{Trigger: tasks.TriggerAPI, RequestedAt: requested}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
+	again := e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{Trigger: backup.TriggerAPI, RequestedAt: requested}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
 	var man2 backup.Manifest
 	if err := json.Unmarshal(again.Result, &man2); err != nil || man2.Name != man.Name {
 		t.Errorf("second run's result names %q, want the existing %q", man2.Name, man.Name)
@@ -208,7 +208,7 @@ func TestBackupTaskIsIdempotent(t *testing.T) {
 		t.Errorf("%d good backups after three runs of one request, want 1", len(g))
 	}
 	// A request made after that backup started is a new backup.
-	e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{Trigger: tasks.TriggerAPI, RequestedAt: man.StartedAt.Add(time.Millisecond)}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
+	e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{Trigger: backup.TriggerAPI, RequestedAt: man.StartedAt.Add(time.Millisecond)}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
 	if g := e.good(t); len(g) != 2 {
 		t.Errorf("%d good backups after a new request, want 2", len(g))
 	}

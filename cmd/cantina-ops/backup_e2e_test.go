@@ -60,7 +60,7 @@ func TestWorkerKilledMidBackup(t *testing.T) {
 
 	first, _ := startWorker()
 	client := asynq.NewClientFromRedisClient(r.Client(t))
-	task, err := tasks.New(tasks.BackupRun{Trigger: tasks.TriggerAPI, RequestedAt: time.Now().UTC()}, tasks.Limits{BackupTimeout: 10 * time.Minute})
+	task, err := tasks.New(tasks.BackupRun{Trigger: backup.TriggerAPI, RequestedAt: time.Now().UTC()}, tasks.Limits{BackupTimeout: 10 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -31,7 +31,7 @@ func runBackupRun(ctx context.Context, a *app, args []string) error {
 	}
 	defer d.close()
 	if *enqueue {
-		task, err := tasks.New(tasks.BackupRun{Trigger: tasks.TriggerCLI, RequestedAt: time.Now().UTC()}, tasks.Limits{BackupTimeout: d.cfg.BackupTimeout})
+		task, err := tasks.New(tasks.BackupRun{Trigger: backup.TriggerCLI, RequestedAt: time.Now().UTC()}, tasks.Limits{BackupTimeout: d.cfg.BackupTimeout})
 		if err != nil {
 			return err
 		}
@@ -54,7 +54,7 @@ func runBackupRun(ctx context.Context, a *app, args []string) error {
 	// The same body and failure report as the worker's backup:run, under
 	// an ID of this run's own.
 	ctx = notify.ContextWithAttempt(ctx, notify.Attempt{TaskID: "cli:" + time.Now().UTC().Format(backup.TimeLayout)})
-	man, err := worker.RunOnce(ctx, tasks.BackupRun{Trigger: tasks.TriggerCLI}, d.cfg.BackupTimeout, b.Run, b.RunFailed, d.log)
+	man, err := worker.RunOnce(ctx, tasks.BackupRun{Trigger: backup.TriggerCLI}, d.cfg.BackupTimeout, b.Run, b.RunFailed, d.log)
 	prog.done()
 	if err != nil {
 		if h := worker.RunHint(err); h != "" {

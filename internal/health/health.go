@@ -24,10 +24,20 @@ const (
 	Fail Status = "fail"
 )
 
+// Severity ranks a status: pass 0, warn 1, fail 2.
+func (s Status) Severity() int {
+	switch s {
+	case Warn:
+		return 1
+	case Fail:
+		return 2
+	}
+	return 0
+}
+
 // worse returns the worse of two statuses.
 func worse(a, b Status) Status {
-	rank := map[Status]int{Pass: 0, Warn: 1, Fail: 2}
-	if rank[b] > rank[a] {
+	if b.Severity() > a.Severity() {
 		return b
 	}
 	return a

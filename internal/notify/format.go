@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/cantina-pos/cantina-ops/internal/health"
+	"github.com/cantina-pos/cantina-ops/internal/units"
 )
 
 // locale holds what differs between languages outside the templates:
@@ -61,19 +62,14 @@ func (l locale) num(v any) string {
 	return sign + b.String()
 }
 
-// size formats a byte count in decimal units: "1,5 MB" or "1.5 MB".
+// size formats a byte count in binary units (units.ByteParts) with the
+// locale's decimal mark: "1,5 MiB" or "1.5 MiB".
 func (l locale) size(n int64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB"}
-	f := float64(n)
-	i := 0
-	for f >= 1000 && i < len(units)-1 {
-		f /= 1000
-		i++
-	}
-	if i == 0 {
+	v, u := units.ByteParts(n)
+	if u == "B" {
 		return l.num(n) + " B"
 	}
-	return strings.Replace(strconv.FormatFloat(f, 'f', 1, 64), ".", l.decimal, 1) + " " + units[i]
+	return strings.Replace(strconv.FormatFloat(v, 'f', 1, 64), ".", l.decimal, 1) + " " + u
 }
 
 // dur formats a duration for people: "850 ms", "42 s", "3 min 5 s", "1 h 12 min".

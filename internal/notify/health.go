@@ -129,10 +129,9 @@ func checksOf(rep health.Report) []Check {
 		}
 		out = append(out, Check{Name: name, Status: r.Status, Output: r.Output, Value: observed(r.ObservedValue, r.ObservedUnit)})
 	}
-	rank := map[health.Status]int{health.Fail: 0, health.Warn: 1, health.Pass: 2}
 	slices.SortFunc(out, func(a, b Check) int {
-		if rank[a.Status] != rank[b.Status] {
-			return rank[a.Status] - rank[b.Status]
+		if d := b.Status.Severity() - a.Status.Severity(); d != 0 {
+			return d
 		}
 		return strings.Compare(a.Name, b.Name)
 	})

@@ -166,14 +166,16 @@ func SMTP(tb testing.TB) (host string, port int, api string) {
 	tb.Helper()
 	addr := need(tb, "CANTINA_TEST_SMTP")
 	api = need(tb, "CANTINA_TEST_MAILPIT")
-	h, p, err := splitHostPort(addr)
+	h, p, err := SplitHostPort(addr)
 	if err != nil {
 		tb.Fatalf("CANTINA_TEST_SMTP: %v", err)
 	}
 	return h, p, api
 }
 
-func splitHostPort(addr string) (string, int, error) {
+// SplitHostPort splits "host:port" (IPv6 in brackets) into its host and
+// numeric port.
+func SplitHostPort(addr string) (string, int, error) {
 	u, err := url.Parse("//" + addr)
 	if err != nil {
 		return "", 0, err

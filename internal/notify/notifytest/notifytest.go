@@ -19,6 +19,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cantina-pos/cantina-ops/internal/testenv"
 )
 
 // Mailpit is a client of Mailpit's HTTP API (/api/v1).
@@ -179,9 +181,8 @@ func (p *Proxy) Addr() string { return p.addr }
 
 // Port is the proxy's port.
 func (p *Proxy) Port() int {
-	_, port, _ := net.SplitHostPort(p.addr)
-	n, _ := strconv.Atoi(port)
-	return n
+	_, port, _ := testenv.SplitHostPort(p.addr)
+	return port
 }
 
 // Cut closes the listener and every open connection.

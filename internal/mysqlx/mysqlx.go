@@ -1,0 +1,22 @@
+// Package mysqlx holds the MySQL/MariaDB statement pieces that the backup
+// engines, restore, the restore drill and the demo share, so each is
+// written once.
+package mysqlx
+
+import "strings"
+
+// QuoteIdent quotes an identifier with backticks, doubling any backtick
+// inside it.
+func QuoteIdent(name string) string {
+	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
+}
+
+// CreateDatabase is the statement that creates database name with the
+// character set and collation the POS uses (utf8mb4, utf8mb4_unicode_ci).
+func CreateDatabase(name string, ifNotExists bool) string {
+	s := "CREATE DATABASE "
+	if ifNotExists {
+		s += "IF NOT EXISTS "
+	}
+	return s + QuoteIdent(name) + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+}
