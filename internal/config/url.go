@@ -47,6 +47,11 @@ func parseSecretURL(raw, example string) (*url.URL, error) {
 		return nil, errors.New("the user name or password is not valid in a URL: percent-encode every character " +
 			"other than letters, digits and -._~ (a space as %20, % as %25, @ as %40, : in the user name as %3A)")
 	}
+	// url.Parse reads db::1:3306 as host "db:" or "::1", port 3306: refuse
+	// the ambiguity instead of guessing.
+	if !strings.HasPrefix(hostport, "[") && strings.Count(hostport, ":") > 1 {
+		return nil, fmt.Errorf("the host or port is not valid: write an IPv6 address in [brackets] (expected %s)", example)
+	}
 	if _, err := url.Parse("x://" + hostport); err != nil {
 		return nil, fmt.Errorf("the host or port is not valid: a host name, IPv4 address or [IPv6] address, then :port (expected %s)", example)
 	}
