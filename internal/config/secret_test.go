@@ -326,3 +326,63 @@ func TestPrint(t *testing.T) {
 		}
 	})
 }
+
+// TestShortSecretsRefused: a password shorter than 3 characters is refused,
+// naming its variable and the minimum (see parser.password for why); 3
+// characters and an empty value (no password) are accepted.
+func TestShortSecretsRefused(t *testing.T) {
+	variables := []struct {
+		variable string
+		env      func(pw string) map[string]string
+	}{
+		{"DATABASE_URL", func(pw string) map[string]string { return map[string]string{"DATABASE_URL": "mysql://u:" + pw + "@db/pos"} }},
+		{"JAWSDB_URL", func(pw string) map[string]string { return map[string]string{"JAWSDB_URL": "mysql://u:" + pw + "@db/pos"} }},
+		{"CLEARDB_DATABASE_URL", func(pw string) map[string]string {
+			return map[string]string{"CLEARDB_DATABASE_URL": "mysql://u:" + pw + "@db/pos?reconnect=true"}
+		}},
+		{"DB_PASSWORD", func(pw string) map[string]string {
+			return map[string]string{"DB_NAME": "pos", "DB_USER": "u", "DB_PASSWORD": pw}
+		}},
+		{"REDIS_URL", func(pw string) map[string]string { return withDB(map[string]string{"REDIS_URL": "redis://:" + pw + "@h:6379/0"}) }},
+		{"CACHE_REDIS_URL", func(pw string) map[string]string {
+			return withDB(map[string]string{"CACHE_REDIS_URL": "rediss://user:" + pw + "@h:6380/1"})
+		}},
+		{"EMAIL_HOST_PASSWORD", func(pw string) map[string]string { return withDB(map[string]string{"EMAIL_HOST_PASSWORD": pw}) }},
+		{"CONSOLE_PASSWORD", func(pw string) map[string]string {
+			return withDB(map[string]string{"CONSOLE_USER": "op", "CONSOLE_PASSWORD": pw})
+		}},
+	}
+	lengths := []struct {
+		name   string
+		pw     string
+		refuse bool
+	}{
+		{"one character", "x", true},
+		{"two characters", "ab", true},
+		{"two multi-byte characters", "ñé", true},
+		{"three characters", "abc", false},
+		{"three multi-byte characters", "ñéí", false},
+	}
+	for _, v := range variables {
+		for _, l := range lengths {
+			t.Run(v.variable+"/"+l.name, func(t *testing.T) {
+				pw := l.pw
+				if strings.HasSuffix(v.variable, "_URL") {
+					pw = url.QueryEscape(pw)
+				}
+				env := v.env(pw)
+				if !l.refuse {
+					mustLoad(t, env)
+					return
+				}
+				err := loadErr(t, env)
+				wantProblem(t, err, v.variable, "shorter than 3 characters")
+				wantOnlyProblemsFor(t, err, v.variable)
+			})
+		}
+	}
+	t.Run("no password is not a short password", func(t *testing.T) {
+		mustLoad(t, map[string]string{"DATABASE_URL": "mysql://root@db/pos", "REDIS_URL": "redis://h:6379/0"})
+		mustLoad(t, map[string]string{"DB_NAME": "pos", "DB_USER": "root", "DB_PASSWORD": ""})
+	})
+}

@@ -232,6 +232,45 @@ func TestShortSecretsScrubbed(t *testing.T) {
 	}
 }
 
+// TestNamesStayReadable: with the database password equal to the database
+// name (and user), log lines keep the name readable and hide the password
+// where it is used as one: in the DSN's userinfo.
+func TestNamesStayReadable(t *testing.T) {
+	secrets := config.NewSecrets([]string{"cantina"}, []string{"cantina", "db.internal"})
+	tests := []struct {
+		name      string
+		log       func(l *slog.Logger)
+		msg, attr string // what the message and the "v" attribute must read
+	}{
+		{"name only", func(l *slog.Logger) { l.Info("backup of cantina done", "v", "cantina") },
+			"backup of cantina done", "cantina"},
+		{"DSN only", func(l *slog.Logger) {
+			l.Error("connect failed", "v", errors.New("dial cantina:cantina@tcp(db.internal:3306)/pos: refused"))
+		}, "connect failed", "dial cantina:[REDACTED]@tcp(db.internal:3306)/pos: refused"},
+		{"name and DSN", func(l *slog.Logger) {
+			l.With("database", "cantina").Error("backup of cantina failed", "v", "mysql://pos:cantina@db.internal:3306/cantina")
+		}, "backup of cantina failed", "mysql://pos:[REDACTED]@db.internal:3306/cantina"},
+		{"assignment", func(l *slog.Logger) { l.Info("env DB_NAME=cantina", "v", "DB_PASSWORD=cantina") },
+			"env DB_NAME=cantina", "DB_PASSWORD=[REDACTED]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tt.log(New(&buf, Options{Level: slog.LevelInfo, Format: "json", Secrets: secrets}))
+			var m struct{ Msg, V, Database string }
+			if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+				t.Fatalf("not one JSON line: %v\n%s", err, buf.String())
+			}
+			if m.Msg != tt.msg || m.V != tt.attr {
+				t.Errorf("msg = %q, v = %q, want %q, %q", m.Msg, m.V, tt.msg, tt.attr)
+			}
+			if m.Database != "" && m.Database != "cantina" {
+				t.Errorf("database = %q, want cantina", m.Database)
+			}
+		})
+	}
+}
+
 func TestNonStringAttrsKeepTheirType(t *testing.T) {
 	l, buf := newLogger(t, "json", slog.LevelInfo, secret)
 	l.Info("x", "n", 42, "ok", true, "f", 1.5)
