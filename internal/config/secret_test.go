@@ -335,15 +335,21 @@ func TestShortSecretsRefused(t *testing.T) {
 		variable string
 		env      func(pw string) map[string]string
 	}{
-		{"DATABASE_URL", func(pw string) map[string]string { return map[string]string{"DATABASE_URL": "mysql://u:" + pw + "@db/pos"} }},
-		{"JAWSDB_URL", func(pw string) map[string]string { return map[string]string{"JAWSDB_URL": "mysql://u:" + pw + "@db/pos"} }},
+		{"DATABASE_URL", func(pw string) map[string]string {
+			return map[string]string{"DATABASE_URL": "mysql://u:" + pw + "@db/pos"}
+		}},
+		{"JAWSDB_URL", func(pw string) map[string]string {
+			return map[string]string{"JAWSDB_URL": "mysql://u:" + pw + "@db/pos"}
+		}},
 		{"CLEARDB_DATABASE_URL", func(pw string) map[string]string {
 			return map[string]string{"CLEARDB_DATABASE_URL": "mysql://u:" + pw + "@db/pos?reconnect=true"}
 		}},
 		{"DB_PASSWORD", func(pw string) map[string]string {
 			return map[string]string{"DB_NAME": "pos", "DB_USER": "u", "DB_PASSWORD": pw}
 		}},
-		{"REDIS_URL", func(pw string) map[string]string { return withDB(map[string]string{"REDIS_URL": "redis://:" + pw + "@h:6379/0"}) }},
+		{"REDIS_URL", func(pw string) map[string]string {
+			return withDB(map[string]string{"REDIS_URL": "redis://:" + pw + "@h:6379/0"})
+		}},
 		{"CACHE_REDIS_URL", func(pw string) map[string]string {
 			return withDB(map[string]string{"CACHE_REDIS_URL": "rediss://user:" + pw + "@h:6380/1"})
 		}},
