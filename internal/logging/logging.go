@@ -1,7 +1,9 @@
 // Package logging builds the process's slog.Logger (level, JSON or text) with
 // a last line of defence against leaked secrets: every configured secret is
-// scrubbed from messages and attribute values before a line is written. It
-// also adapts slog to asynq.Logger.
+// scrubbed from messages and attribute values before a line is written, by
+// the project's one redactor, config.Secrets (which also says why a database
+// name equal to a password stays readable). It also adapts slog to
+// asynq.Logger.
 package logging
 
 import (
