@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/joho/godotenv"
 	"github.com/redis/go-redis/v9"
@@ -230,6 +231,7 @@ func Load(lookup Lookup) (*Config, error) {
 
 	c.ConsoleUser = p.str("CONSOLE_USER", "")
 	c.ConsolePassword = Secret(p.str("CONSOLE_PASSWORD", ""))
+	p.password("CONSOLE_PASSWORD", c.ConsolePassword, "choose a longer one")
 	switch {
 	case c.ConsoleUser != "" && c.ConsolePassword == "":
 		p.fail("CONSOLE_PASSWORD", "CONSOLE_USER and CONSOLE_PASSWORD must be set together; CONSOLE_PASSWORD is missing")
@@ -331,9 +333,16 @@ func (p *parser) duration(name string, def time.Duration) time.Duration {
 // @every 1h); it is the parser asynq's scheduler uses.
 var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 
+// ParseSchedule parses a cron spec as every *_SCHEDULE variable takes it:
+// five fields (minute hour day-of-month month day-of-week) or a descriptor
+// (@daily, @every 1h). It is the one cron parser of the project: Load
+// validates with it and the scheduler computes its slots with it, so a spec
+// Load accepts is one the scheduler runs.
+func ParseSchedule(spec string) (cron.Schedule, error) { return cronParser.Parse(spec) }
+
 func (p *parser) schedule(name, def string) string {
 	v := p.str(name, def)
-	if _, err := cronParser.Parse(v); err != nil {
+	if _, err := ParseSchedule(v); err != nil {
 		p.fail(name, "invalid cron spec %q: %v (use 5 fields like \"0 2 * * *\" or @daily)", v, err)
 	}
 	return v
@@ -350,11 +359,11 @@ func (p *parser) logLevel(name string) slog.Level {
 }
 
 // redis parses a redis:// or rediss:// URL. Error messages never repeat
-// the URL, which may hold a password.
+// the URL, its password or its port (see parseSecretURL).
 func (p *parser) redis(name, raw string, skipVerify bool) Redis {
-	u, err := url.Parse(raw)
+	u, err := parseSecretURL(raw, "redis://[:password@]host:port/db or rediss://…")
 	if err != nil {
-		p.fail(name, "not a valid URL (expected redis://[:password@]host:port/db or rediss://…)")
+		p.fail(name, "%v", err)
 		return Redis{}
 	}
 	if u.Scheme != "redis" && u.Scheme != "rediss" {
@@ -369,9 +378,13 @@ func (p *parser) redis(name, raw string, skipVerify bool) Redis {
 	// both would only fail later, at every connection attempt.
 	if ps := u.Port(); ps != "" {
 		if port, err := strconv.Atoi(ps); err != nil || port < 1 || port > 65535 {
-			p.fail(name, "port %q is not a number between 1 and 65535", ps)
+			p.fail(name, "port must be a number between 1 and 65535")
 			return Redis{}
 		}
+	}
+	if u.User != nil {
+		pw, _ := u.User.Password()
+		p.password(name, Secret(pw), "set a longer password on the Redis server (requirepass or ACL) and in the URL")
 	}
 	opts, err := redis.ParseURL(raw)
 	if err != nil {
@@ -388,16 +401,38 @@ func (p *parser) redis(name, raw string, skipVerify bool) Redis {
 	return Redis{URL: u, SkipVerify: skipVerify, clientOptions: opts}
 }
 
-// redactURLError removes the URL's password from an error message.
+// redactURLError hides the URL's password in go-redis's message. After
+// parseSecretURL the password cannot be in the parts go-redis quotes (path,
+// options); this is a second line of defence.
 func redactURLError(err error, u *url.URL) string {
-	msg := err.Error()
+	var pw string
 	if u.User != nil {
-		if pw, ok := u.User.Password(); ok && pw != "" {
-			msg = strings.ReplaceAll(msg, pw, redacted)
-			msg = strings.ReplaceAll(msg, url.QueryEscape(pw), redacted)
-		}
+		pw, _ = u.User.Password()
 	}
-	return msg
+	return NewSecrets([]string{pw}, nil).Redact(err.Error())
+}
+
+// minSecretLen is the shortest password or token Load accepts.
+const minSecretLen = 3
+
+// dbPasswordFix is what to do about a too short database password.
+const dbPasswordFix = "give the database account a longer password (ALTER USER … IDENTIFIED BY …) and set it here"
+
+// password refuses a secret shorter than minSecretLen, naming the variable.
+//
+// Why refuse rather than scrub: the log and email scrubber (Secrets) hides
+// every occurrence of a secret. A one- or two-character secret occurs in
+// almost every line ("pw" in "upload", "a" everywhere), so scrubbing it
+// would blank ordinary words and make the logs unreadable; not scrubbing
+// it would let it leak. And such a password protects nothing: it is guessed
+// in a few thousand tries. Even a database password we did not choose is one
+// the administrator can change (ALTER USER), and managed databases (JawsDB,
+// ClearDB) generate long ones. An empty secret means "none" and is allowed.
+func (p *parser) password(name string, s Secret, fix string) {
+	if n := utf8.RuneCountInString(s.Reveal()); n > 0 && n < minSecretLen {
+		p.fail(name, "the password is shorter than %d characters, too short to keep out of logs and emails and to protect anything: %s",
+			minSecretLen, fix)
+	}
 }
 
 func (p *parser) email() Email {
@@ -409,6 +444,7 @@ func (p *parser) email() Email {
 		User:     p.str("EMAIL_HOST_USER", ""),
 		Password: Secret(p.str("EMAIL_HOST_PASSWORD", "")),
 	}
+	p.password("EMAIL_HOST_PASSWORD", e.Password, "use the full password or API key your mail provider gave you")
 	// EMAIL_FROM defaults to EMAIL_HOST_USER only when that is an address:
 	// many providers use a fixed user name (SendGrid's is "apikey").
 	e.From = p.str("EMAIL_FROM", "")

@@ -98,7 +98,7 @@ func TestRedis(t *testing.T) {
 }
 
 func TestRedisOptionsIsACopy(t *testing.T) {
-	c := mustLoad(t, withDB(map[string]string{"REDIS_URL": "rediss://:pw@redis:6380/1"}))
+	c := mustLoad(t, withDB(map[string]string{"REDIS_URL": "rediss://:pass@redis:6380/1"}))
 	o := c.Redis.Options()
 	o.DB = 9
 	o.TLSConfig.InsecureSkipVerify = true
@@ -112,12 +112,12 @@ func TestRedisOptionsIsACopy(t *testing.T) {
 
 func TestCacheRedis(t *testing.T) {
 	t.Run("defaults to REDIS_URL", func(t *testing.T) {
-		c := mustLoad(t, withDB(map[string]string{"REDIS_URL": "rediss://:pw@redis:6380/2", "REDIS_TLS_SKIP_VERIFY": "true"}))
+		c := mustLoad(t, withDB(map[string]string{"REDIS_URL": "rediss://:pass@redis:6380/2", "REDIS_TLS_SKIP_VERIFY": "true"}))
 		if c.CacheRedis.String() != c.Redis.String() {
 			t.Errorf("CacheRedis = %s, want REDIS_URL %s", c.CacheRedis, c.Redis)
 		}
 		o := c.CacheRedis.Options()
-		if o.Addr != "redis:6380" || o.DB != 2 || o.Password != "pw" || o.TLSConfig == nil || !o.TLSConfig.InsecureSkipVerify {
+		if o.Addr != "redis:6380" || o.DB != 2 || o.Password != "pass" || o.TLSConfig == nil || !o.TLSConfig.InsecureSkipVerify {
 			t.Errorf("cache options = addr %s db %d tls %v", o.Addr, o.DB, o.TLSConfig)
 		}
 	})
@@ -157,14 +157,14 @@ func TestRedisErrors(t *testing.T) {
 		{"unix socket not supported", map[string]string{"REDIS_URL": "unix:///tmp/redis.sock"}, "REDIS_URL", []string{"scheme"}},
 		{"no scheme", map[string]string{"REDIS_URL": "redis.internal:6379"}, "REDIS_URL", []string{"scheme"}},
 		{"missing host", map[string]string{"REDIS_URL": "redis://"}, "REDIS_URL", []string{"host is missing"}},
-		{"missing host with password", map[string]string{"REDIS_URL": "redis://:pw@/0"}, "REDIS_URL", []string{"host is missing"}},
+		{"missing host with password", map[string]string{"REDIS_URL": "redis://:pass@/0"}, "REDIS_URL", []string{"host is missing"}},
 		{"db number not a number", map[string]string{"REDIS_URL": "redis://redis:6379/zero"}, "REDIS_URL", []string{"invalid database number"}},
 		{"negative db number", map[string]string{"REDIS_URL": "redis://redis:6379/-1"}, "REDIS_URL", []string{"database number must be 0 or more"}},
 		{"negative db query", map[string]string{"REDIS_URL": "redis://redis:6379?db=-2"}, "REDIS_URL", []string{"database number must be 0 or more"}},
 		{"path too deep", map[string]string{"REDIS_URL": "redis://redis:6379/0/1"}, "REDIS_URL", []string{"invalid URL path"}},
-		{"port out of range", map[string]string{"REDIS_URL": "redis://redis:99999999/0"}, "REDIS_URL", []string{`port "99999999"`}},
-		{"port zero", map[string]string{"REDIS_URL": "redis://redis:0/0"}, "REDIS_URL", []string{`port "0"`}},
-		{"port not a number", map[string]string{"REDIS_URL": "redis://redis:port/0"}, "REDIS_URL", []string{"not a valid URL"}},
+		{"port out of range", map[string]string{"REDIS_URL": "redis://redis:99999999/0"}, "REDIS_URL", []string{"port must be a number between 1 and 65535"}},
+		{"port zero", map[string]string{"REDIS_URL": "redis://redis:0/0"}, "REDIS_URL", []string{"port must be a number between 1 and 65535"}},
+		{"port not a number", map[string]string{"REDIS_URL": "redis://redis:port/0"}, "REDIS_URL", []string{"host or port is not valid"}},
 		{"unknown option", map[string]string{"REDIS_URL": "redis://redis/0?bogus=1"}, "REDIS_URL", []string{"unexpected option", "bogus"}},
 		{"bad CACHE_REDIS_URL names it", map[string]string{"CACHE_REDIS_URL": "memcached://cache"}, "CACHE_REDIS_URL", []string{"scheme"}},
 		{"bad REDIS_TLS_SKIP_VERIFY", map[string]string{"REDIS_TLS_SKIP_VERIFY": "sometimes"}, "REDIS_TLS_SKIP_VERIFY", []string{"true or false", `"sometimes"`}},
@@ -635,7 +635,7 @@ func TestConsoleCredentials(t *testing.T) {
 func TestAllProblemsAtOnce(t *testing.T) {
 	env := map[string]string{
 		"REDIS_URL":               "http://redis:6379/0",
-		"DATABASE_URL":            "mysql://pos:pw@db:3306/pos?bogus=1",
+		"DATABASE_URL":            "mysql://pos:pass@db:3306/pos?bogus=1",
 		"PORT":                    "http",
 		"SCHEDULE_TZ":             "Mars/Olympus_Mons",
 		"BACKUP_SCHEDULE":         "0 0 2 * * *",

@@ -123,6 +123,7 @@ func (p *parser) database() DB {
 		Host:     p.str("DB_HOST", "localhost"),
 		Port:     p.integer("DB_PORT", 3306, 1, 65535),
 	}
+	p.password("DB_PASSWORD", d.Password, dbPasswordFix)
 	if d.Name == "" {
 		p.fail("DATABASE_URL", "no database configured: set DATABASE_URL=mysql://user:pass@host:3306/db (or JAWSDB_URL, CLEARDB_DATABASE_URL, or DB_NAME with DB_USER, DB_PASSWORD, DB_HOST, DB_PORT)")
 	}
@@ -137,16 +138,16 @@ var driverParams = map[string]bool{
 }
 
 // databaseURL parses mysql://user:pass@host:port/db?params. Messages never
-// repeat the URL or the password.
+// repeat the URL, the password or the port (see parseSecretURL).
 func (p *parser) databaseURL(name, raw string) DB {
 	d := DB{Source: name, Port: 3306, Params: map[string]string{}}
-	u, err := url.Parse(raw)
+	u, err := parseSecretURL(raw, "mysql://user:password@host:3306/database")
 	if err != nil {
-		p.fail(name, "not a valid URL (expected mysql://user:password@host:3306/database; percent-encode special characters in the password)")
+		p.fail(name, "%v", err)
 		return d
 	}
 	if u.Scheme != "mysql" && u.Scheme != "mysql2" && u.Scheme != "mariadb" {
-		p.fail(name, "scheme must be mysql://, not %q", u.Scheme)
+		p.fail(name, "scheme must be mysql://, mysql2:// or mariadb://, not %q", u.Scheme)
 	}
 	d.Host = u.Hostname()
 	if d.Host == "" {
@@ -155,7 +156,7 @@ func (p *parser) databaseURL(name, raw string) DB {
 	if ps := u.Port(); ps != "" {
 		port, err := strconv.Atoi(ps)
 		if err != nil || port < 1 || port > 65535 {
-			p.fail(name, "port %q is not a number between 1 and 65535", ps)
+			p.fail(name, "port must be a number between 1 and 65535")
 		} else {
 			d.Port = port
 		}
@@ -164,6 +165,7 @@ func (p *parser) databaseURL(name, raw string) DB {
 		d.User = u.User.Username()
 		pw, _ := u.User.Password()
 		d.Password = Secret(pw)
+		p.password(name, d.Password, dbPasswordFix)
 	}
 	d.Name = strings.TrimPrefix(u.Path, "/")
 	if d.Name == "" || strings.Contains(d.Name, "/") {

@@ -35,54 +35,54 @@ func TestDatabaseForms(t *testing.T) {
 		},
 		{
 			name: "IPv6 host",
-			env:  map[string]string{"DATABASE_URL": "mysql://u:p@[::1]:3310/pos"},
-			want: DB{Source: "DATABASE_URL", Host: "::1", Port: 3310, Name: "pos", User: "u", Password: "p"},
+			env:  map[string]string{"DATABASE_URL": "mysql://u:pass@[::1]:3310/pos"},
+			want: DB{Source: "DATABASE_URL", Host: "::1", Port: 3310, Name: "pos", User: "u", Password: "pass"},
 		},
 		{
 			name: "mariadb and mysql2 schemes",
-			env:  map[string]string{"DATABASE_URL": "mariadb://u:p@db/pos"},
-			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "p"},
+			env:  map[string]string{"DATABASE_URL": "mariadb://u:pass@db/pos"},
+			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "pass"},
 		},
 		{
 			name: "driver params",
-			env:  map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?charset=utf8mb4&timeout=10s&readTimeout=30s&collation=utf8mb4_unicode_ci"},
-			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "p",
+			env:  map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?charset=utf8mb4&timeout=10s&readTimeout=30s&collation=utf8mb4_unicode_ci"},
+			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "pass",
 				Params: map[string]string{"charset": "utf8mb4", "timeout": "10s", "readTimeout": "30s", "collation": "utf8mb4_unicode_ci"}},
 		},
 		{
 			name: "tls=true",
-			env:  map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?tls=true"},
-			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "p", TLS: "true"},
+			env:  map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?tls=true"},
+			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "pass", TLS: "true"},
 		},
 		{
 			name: "tls=skip-verify",
-			env:  map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?tls=skip-verify"},
-			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "p", TLS: "skip-verify"},
+			env:  map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?tls=skip-verify"},
+			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "pass", TLS: "skip-verify"},
 		},
 		{
 			name: "ssl-mode=REQUIRED is skip-verify",
-			env:  map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?ssl-mode=REQUIRED"},
-			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "p", TLS: "skip-verify"},
+			env:  map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?ssl-mode=REQUIRED"},
+			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "pass", TLS: "skip-verify"},
 		},
 		{
 			name: "ssl-mode is case-insensitive",
-			env:  map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?ssl-mode=required"},
-			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "p", TLS: "skip-verify"},
+			env:  map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?ssl-mode=required"},
+			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "pass", TLS: "skip-verify"},
 		},
 		{
 			name: "sslmode=DISABLED",
-			env:  map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?sslmode=DISABLED"},
-			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "p", TLS: "false"},
+			env:  map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?sslmode=DISABLED"},
+			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "pass", TLS: "false"},
 		},
 		{
 			name: "ssl_mode=PREFERRED",
-			env:  map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?ssl_mode=PREFERRED"},
-			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "p", TLS: "preferred"},
+			env:  map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?ssl_mode=PREFERRED"},
+			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "pass", TLS: "preferred"},
 		},
 		{
 			name: "ssl-mode=VERIFY_IDENTITY",
-			env:  map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?ssl-mode=VERIFY_IDENTITY"},
-			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "p", TLS: "true"},
+			env:  map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?ssl-mode=VERIFY_IDENTITY"},
+			want: DB{Source: "DATABASE_URL", Host: "db", Port: 3306, Name: "pos", User: "u", Password: "pass", TLS: "true"},
 		},
 		{
 			name: "ClearDB's reconnect=true is ignored",
@@ -175,26 +175,26 @@ func TestDatabaseErrors(t *testing.T) {
 		want    []string
 	}{
 		{"no database at all", map[string]string{}, "DATABASE_URL", []string{"no database configured", "DB_NAME"}},
-		{"DB_USER without DB_NAME", map[string]string{"DB_USER": "u", "DB_PASSWORD": "p"}, "DATABASE_URL", []string{"no database configured"}},
-		{"wrong scheme", map[string]string{"DATABASE_URL": "postgres://u:p@db/pos"}, "DATABASE_URL", []string{"scheme must be mysql://", `"postgres"`}},
-		{"no scheme", map[string]string{"DATABASE_URL": "db.example.com/pos"}, "DATABASE_URL", []string{"scheme must be mysql://"}},
-		{"missing host", map[string]string{"DATABASE_URL": "mysql://u:p@/pos"}, "DATABASE_URL", []string{"host is missing"}},
-		{"missing host, port only", map[string]string{"DATABASE_URL": "mysql://u:p@:3306/pos"}, "DATABASE_URL", []string{"host is missing"}},
-		{"port out of range", map[string]string{"DATABASE_URL": "mysql://u:p@db:99999/pos"}, "DATABASE_URL", []string{`port "99999"`}},
-		{"port zero", map[string]string{"DATABASE_URL": "mysql://u:p@db:0/pos"}, "DATABASE_URL", []string{`port "0"`}},
-		{"port not a number", map[string]string{"DATABASE_URL": "mysql://u:p@db:abc/pos"}, "DATABASE_URL", []string{"not a valid URL"}},
-		{"missing database name", map[string]string{"DATABASE_URL": "mysql://u:p@db:3306"}, "DATABASE_URL", []string{"database name is missing"}},
-		{"empty database name", map[string]string{"DATABASE_URL": "mysql://u:p@db:3306/"}, "DATABASE_URL", []string{"database name is missing"}},
-		{"database name with a slash", map[string]string{"DATABASE_URL": "mysql://u:p@db/pos/extra"}, "DATABASE_URL", []string{"database name is missing"}},
-		{"unknown param", map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?sslrootcert=x"}, "DATABASE_URL", []string{`unknown parameter "sslrootcert"`}},
-		{"unknown ssl-mode", map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?ssl-mode=MAYBE"}, "DATABASE_URL", []string{"ssl-mode", `"MAYBE"`}},
-		{"unknown tls", map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?tls=sometimes"}, "DATABASE_URL", []string{"tls must be", `"sometimes"`}},
-		{"bad timeout", map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?timeout=soon"}, "DATABASE_URL", []string{"parameter timeout"}},
-		{"bad bool param", map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?allowCleartextPasswords=perhaps"}, "DATABASE_URL", []string{"parameter allowCleartextPasswords"}},
-		{"bad maxAllowedPacket", map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?maxAllowedPacket=big"}, "DATABASE_URL", []string{"parameter maxAllowedPacket"}},
-		{"param value with &", map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?charset=utf8%26x"}, "DATABASE_URL", []string{"parameter charset", "&"}},
-		{"bad JAWSDB_URL names JAWSDB_URL", map[string]string{"JAWSDB_URL": "mysql://u:p@/pos"}, "JAWSDB_URL", []string{"host is missing"}},
-		{"bad CLEARDB_DATABASE_URL names it", map[string]string{"CLEARDB_DATABASE_URL": "http://u:p@db/pos"}, "CLEARDB_DATABASE_URL", []string{"scheme"}},
+		{"DB_USER without DB_NAME", map[string]string{"DB_USER": "u", "DB_PASSWORD": "pass"}, "DATABASE_URL", []string{"no database configured"}},
+		{"wrong scheme", map[string]string{"DATABASE_URL": "postgres://u:pass@db/pos"}, "DATABASE_URL", []string{"scheme must be mysql://", `"postgres"`}},
+		{"no scheme", map[string]string{"DATABASE_URL": "db.example.com/pos"}, "DATABASE_URL", []string{"must start with a scheme", "mysql://"}},
+		{"missing host", map[string]string{"DATABASE_URL": "mysql://u:pass@/pos"}, "DATABASE_URL", []string{"host is missing"}},
+		{"missing host, port only", map[string]string{"DATABASE_URL": "mysql://u:pass@:3306/pos"}, "DATABASE_URL", []string{"host is missing"}},
+		{"port out of range", map[string]string{"DATABASE_URL": "mysql://u:pass@db:99999/pos"}, "DATABASE_URL", []string{"port must be a number between 1 and 65535"}},
+		{"port zero", map[string]string{"DATABASE_URL": "mysql://u:pass@db:0/pos"}, "DATABASE_URL", []string{"port must be a number between 1 and 65535"}},
+		{"port not a number", map[string]string{"DATABASE_URL": "mysql://u:pass@db:abc/pos"}, "DATABASE_URL", []string{"host or port is not valid"}},
+		{"missing database name", map[string]string{"DATABASE_URL": "mysql://u:pass@db:3306"}, "DATABASE_URL", []string{"database name is missing"}},
+		{"empty database name", map[string]string{"DATABASE_URL": "mysql://u:pass@db:3306/"}, "DATABASE_URL", []string{"database name is missing"}},
+		{"database name with a slash", map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos/extra"}, "DATABASE_URL", []string{"database name is missing"}},
+		{"unknown param", map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?sslrootcert=x"}, "DATABASE_URL", []string{`unknown parameter "sslrootcert"`}},
+		{"unknown ssl-mode", map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?ssl-mode=MAYBE"}, "DATABASE_URL", []string{"ssl-mode", `"MAYBE"`}},
+		{"unknown tls", map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?tls=sometimes"}, "DATABASE_URL", []string{"tls must be", `"sometimes"`}},
+		{"bad timeout", map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?timeout=soon"}, "DATABASE_URL", []string{"parameter timeout"}},
+		{"bad bool param", map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?allowCleartextPasswords=perhaps"}, "DATABASE_URL", []string{"parameter allowCleartextPasswords"}},
+		{"bad maxAllowedPacket", map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?maxAllowedPacket=big"}, "DATABASE_URL", []string{"parameter maxAllowedPacket"}},
+		{"param value with &", map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?charset=utf8%26x"}, "DATABASE_URL", []string{"parameter charset", "&"}},
+		{"bad JAWSDB_URL names JAWSDB_URL", map[string]string{"JAWSDB_URL": "mysql://u:pass@/pos"}, "JAWSDB_URL", []string{"host is missing"}},
+		{"bad CLEARDB_DATABASE_URL names it", map[string]string{"CLEARDB_DATABASE_URL": "http://u:pass@db/pos"}, "CLEARDB_DATABASE_URL", []string{"scheme"}},
 		{"bad DB_PORT", map[string]string{"DB_NAME": "pos", "DB_PORT": "three"}, "DB_PORT", []string{"whole number", `"three"`}},
 		{"DB_PORT out of range", map[string]string{"DB_NAME": "pos", "DB_PORT": "70000"}, "DB_PORT", []string{"between 1 and 65535"}},
 	}
@@ -208,8 +208,8 @@ func TestDatabaseErrors(t *testing.T) {
 }
 
 func TestDatabaseURLReportsEveryProblem(t *testing.T) {
-	err := loadErr(t, map[string]string{"DATABASE_URL": "pgsql://u:p@:99999?foo=1"})
-	for _, want := range []string{"scheme", "host is missing", `port "99999"`, "database name is missing", `unknown parameter "foo"`} {
+	err := loadErr(t, map[string]string{"DATABASE_URL": "pgsql://u:pass@:99999?foo=1"})
+	for _, want := range []string{"scheme", "host is missing", "port must be", "database name is missing", `unknown parameter "foo"`} {
 		wantProblem(t, err, "DATABASE_URL", want)
 	}
 }
@@ -255,7 +255,7 @@ func TestDBMySQL(t *testing.T) {
 	}
 
 	t.Run("values", func(t *testing.T) {
-		d := mustLoad(t, map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?charset=utf8mb4,utf8&timeout=10s&readTimeout=30s&writeTimeout=31s&collation=utf8mb4_unicode_ci&maxAllowedPacket=1048576&connectionAttributes=program_name:cantina-ops&allowCleartextPasswords=true"}).DB
+		d := mustLoad(t, map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?charset=utf8mb4,utf8&timeout=10s&readTimeout=30s&writeTimeout=31s&collation=utf8mb4_unicode_ci&maxAllowedPacket=1048576&connectionAttributes=program_name:cantina-ops&allowCleartextPasswords=true"}).DB
 		c := d.MySQL()
 		if c.Timeout != 10*time.Second || c.ReadTimeout != 30*time.Second || c.WriteTimeout != 31*time.Second {
 			t.Errorf("timeouts = %s/%s/%s, want 10s/30s/31s", c.Timeout, c.ReadTimeout, c.WriteTimeout)
@@ -271,7 +271,7 @@ func TestDBMySQL(t *testing.T) {
 		}
 	})
 	t.Run("default timeout", func(t *testing.T) {
-		c := mustLoad(t, map[string]string{"DATABASE_URL": "mysql://u:p@db/pos"}).DB.MySQL()
+		c := mustLoad(t, map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos"}).DB.MySQL()
 		if c.Timeout != defaultDialTimeout {
 			t.Errorf("Timeout = %s, want %s", c.Timeout, defaultDialTimeout)
 		}
@@ -292,7 +292,7 @@ func TestDBMySQL(t *testing.T) {
 			{"ssl-mode=DISABLED", false, false},
 			{"tls=false", false, false},
 		} {
-			c := mustLoad(t, map[string]string{"DATABASE_URL": "mysql://u:p@db/pos?" + tc.query}).DB.MySQL()
+			c := mustLoad(t, map[string]string{"DATABASE_URL": "mysql://u:pass@db/pos?" + tc.query}).DB.MySQL()
 			if (c.TLS != nil) != tc.wantTLS {
 				t.Errorf("%s: TLS config present = %v, want %v", tc.query, c.TLS != nil, tc.wantTLS)
 				continue

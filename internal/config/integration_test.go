@@ -69,7 +69,7 @@ func TestDatabaseURLConnects(t *testing.T) {
 func TestRedisURLConnects(t *testing.T) {
 	r := testenv.Redis(t)
 	cfg, err := config.Load(lookupOf(map[string]string{
-		"DATABASE_URL": "mysql://u:p@db/pos",
+		"DATABASE_URL": "mysql://u:pass@db/pos",
 		"REDIS_URL":    r.URL(),
 	}))
 	if err != nil {

@@ -73,22 +73,23 @@ func (c *Config) Print(w io.Writer) error {
 	return tw.Flush()
 }
 
-// Secrets returns every configured secret value, for log scrubbing.
-func (c *Config) Secrets() []string {
-	var out []string
-	add := func(s string) {
-		if s != "" {
-			out = append(out, s)
-		}
-	}
-	add(c.DB.Password.Reveal())
-	add(c.Email.Password.Reveal())
-	add(c.ConsolePassword.Reveal())
+// Secrets returns the redactor of logs and emails: every configured secret
+// value, and the configured names (database, user names, hosts, addresses)
+// that stay readable even when a secret equals one of them (see Secrets).
+func (c *Config) Secrets() Secrets {
+	values := []string{c.DB.Password.Reveal(), c.Email.Password.Reveal(), c.ConsolePassword.Reveal()}
+	names := []string{c.DB.Name, c.DB.User, c.DB.Host, c.Email.Host, c.Email.User, c.Email.From, c.ConsoleUser}
+	names = append(names, c.Email.To...)
 	for _, r := range []Redis{c.Redis, c.CacheRedis} {
-		if r.URL != nil && r.URL.User != nil {
+		if r.URL == nil {
+			continue
+		}
+		names = append(names, r.URL.Hostname())
+		if r.URL.User != nil {
 			pw, _ := r.URL.User.Password()
-			add(pw)
+			values = append(values, pw)
+			names = append(names, r.URL.User.Username())
 		}
 	}
-	return out
+	return NewSecrets(values, names)
 }

@@ -1,29 +1,30 @@
 // Package logging builds the process's slog.Logger (level, JSON or text) with
 // a last line of defence against leaked secrets: every configured secret is
-// scrubbed from messages and attribute values before a line is written. It
-// also adapts slog to asynq.Logger.
+// scrubbed from messages and attribute values before a line is written, by
+// the project's one redactor, config.Secrets (which also says why a database
+// name equal to a password stays readable). It also adapts slog to
+// asynq.Logger.
 package logging
 
 import (
 	"context"
 	"fmt"
-	"html"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
-	"slices"
-	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/cantina-pos/cantina-ops/internal/config"
 )
 
 // Options configures New.
 type Options struct {
 	Level  slog.Level
 	Format string // "json" or "text"
-	// Secrets are values that must never appear in a log line.
-	Secrets []string
+	// Secrets are the values that must never appear in a log line
+	// (config.Config.Secrets); the zero value scrubs nothing.
+	Secrets config.Secrets
 }
 
 // New returns a logger writing to w.
@@ -35,8 +36,8 @@ func New(w io.Writer, o Options) *slog.Logger {
 	} else {
 		h = slog.NewJSONHandler(w, ho)
 	}
-	if r := Redactor(o.Secrets); r != nil {
-		h = &scrubHandler{next: h, replacer: r}
+	if !o.Secrets.Empty() {
+		h = &scrubHandler{next: h, secrets: o.Secrets}
 	}
 	return slog.New(h)
 }
@@ -49,47 +50,11 @@ func IsTerminal(f *os.File) bool {
 	return term.IsTerminal(int(f.Fd()))
 }
 
-// minSecretLen is the shortest secret scrubbed: shorter values would blank
-// out ordinary words.
-const minSecretLen = 3
-
-// Redactor returns a replacer that turns every secret into "[REDACTED]",
-// also in the percent-encoded forms a URL in a library's message carries
-// and the HTML-escaped form a rendered page carries, or nil when there is
-// nothing to scrub. Both the logger and notification emails use it.
-func Redactor(secrets []string) *strings.Replacer {
-	var forms []string
-	for _, s := range secrets {
-		if len(s) < minSecretLen {
-			continue
-		}
-		forms = append(forms, s, url.QueryEscape(s), url.PathEscape(s), html.EscapeString(s))
-	}
-	if len(forms) == 0 {
-		return nil
-	}
-	// strings.Replacer takes the first listed match at a position, so a
-	// secret that is a prefix of another must come after it, or the longer
-	// one would be only partly replaced.
-	slices.SortFunc(forms, func(a, b string) int {
-		if len(a) != len(b) {
-			return len(b) - len(a)
-		}
-		return strings.Compare(a, b)
-	})
-	forms = slices.Compact(forms)
-	pairs := make([]string, 0, 2*len(forms))
-	for _, f := range forms {
-		pairs = append(pairs, f, "[REDACTED]")
-	}
-	return strings.NewReplacer(pairs...)
-}
-
-// scrubHandler replaces secret values in the message and in every string
+// scrubHandler redacts secret values in the message and in every string
 // (or stringified) attribute value.
 type scrubHandler struct {
-	next     slog.Handler
-	replacer *strings.Replacer
+	next    slog.Handler
+	secrets config.Secrets
 }
 
 func (h *scrubHandler) Enabled(ctx context.Context, l slog.Level) bool {
@@ -97,7 +62,7 @@ func (h *scrubHandler) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (h *scrubHandler) Handle(ctx context.Context, r slog.Record) error {
-	out := slog.NewRecord(r.Time, r.Level, h.replacer.Replace(r.Message), r.PC)
+	out := slog.NewRecord(r.Time, r.Level, h.secrets.Redact(r.Message), r.PC)
 	r.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(h.scrub(a))
 		return true
@@ -110,18 +75,18 @@ func (h *scrubHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	for i, a := range attrs {
 		scrubbed[i] = h.scrub(a)
 	}
-	return &scrubHandler{next: h.next.WithAttrs(scrubbed), replacer: h.replacer}
+	return &scrubHandler{next: h.next.WithAttrs(scrubbed), secrets: h.secrets}
 }
 
 func (h *scrubHandler) WithGroup(name string) slog.Handler {
-	return &scrubHandler{next: h.next.WithGroup(name), replacer: h.replacer}
+	return &scrubHandler{next: h.next.WithGroup(name), secrets: h.secrets}
 }
 
 func (h *scrubHandler) scrub(a slog.Attr) slog.Attr {
 	v := a.Value.Resolve()
 	switch v.Kind() {
 	case slog.KindString:
-		return slog.String(a.Key, h.replacer.Replace(v.String()))
+		return slog.String(a.Key, h.secrets.Redact(v.String()))
 	case slog.KindGroup:
 		g := v.Group()
 		out := make([]any, len(g))
@@ -131,9 +96,9 @@ func (h *scrubHandler) scrub(a slog.Attr) slog.Attr {
 		return slog.Group(a.Key, out...)
 	case slog.KindAny:
 		if err, ok := v.Any().(error); ok {
-			return slog.String(a.Key, h.replacer.Replace(err.Error()))
+			return slog.String(a.Key, h.secrets.Redact(err.Error()))
 		}
-		return slog.String(a.Key, h.replacer.Replace(fmt.Sprint(v.Any())))
+		return slog.String(a.Key, h.secrets.Redact(fmt.Sprint(v.Any())))
 	default:
 		return slog.Attr{Key: a.Key, Value: v}
 	}

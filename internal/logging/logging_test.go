@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/cantina-pos/cantina-ops/internal/config"
 )
 
 const (
@@ -26,7 +28,7 @@ var testSecrets = []string{secret, otherSecret, special}
 func newLogger(tb testing.TB, format string, level slog.Level, secrets ...string) (*slog.Logger, *bytes.Buffer) {
 	tb.Helper()
 	var buf bytes.Buffer
-	return New(&buf, Options{Level: level, Format: format, Secrets: secrets}), &buf
+	return New(&buf, Options{Level: level, Format: format, Secrets: config.NewSecrets(secrets, nil)}), &buf
 }
 
 // assertScrubbed fails if out holds any secret in any encoding a URL uses,
@@ -198,18 +200,21 @@ func TestScrubOverlappingSecrets(t *testing.T) {
 	}
 }
 
-func TestShortSecretsNotScrubbed(t *testing.T) {
+// TestShortSecretsScrubbed: the logger hides a secret however short it is
+// (config.Load refuses secrets shorter than 3 characters, so this mangling
+// never happens with a loaded configuration; a hand-built list never leaks).
+func TestShortSecretsScrubbed(t *testing.T) {
 	tests := []struct {
 		name    string
 		secrets []string
 		msg     string
 		want    string
 	}{
-		{"two characters", []string{"ab"}, "about ab", "about ab"},
-		{"one character", []string{"x"}, "x marks", "x marks"},
+		{"two characters", []string{"ab"}, "about ab", "[REDACTED]out [REDACTED]"},
+		{"one character", []string{"x"}, "x marks", "[REDACTED] marks"},
 		{"empty", []string{""}, "anything", "anything"},
-		{"three characters are scrubbed", []string{"abc"}, "abc def", "[REDACTED] def"},
-		{"short ignored, long scrubbed", []string{"ab", "longsecret"}, "ab longsecret", "ab [REDACTED]"},
+		{"three characters", []string{"abc"}, "abc def", "[REDACTED] def"},
+		{"short and long", []string{"ab", "longsecret"}, "ab longsecret", "[REDACTED] [REDACTED]"},
 		{"no secrets", nil, "plain", "plain"},
 	}
 	for _, tt := range tests {
@@ -222,6 +227,45 @@ func TestShortSecretsNotScrubbed(t *testing.T) {
 			}
 			if m.Msg != tt.want || m.K != tt.want {
 				t.Errorf("msg = %q, k = %q, want %q", m.Msg, m.K, tt.want)
+			}
+		})
+	}
+}
+
+// TestNamesStayReadable: with the database password equal to the database
+// name (and user), log lines keep the name readable and hide the password
+// where it is used as one: in the DSN's userinfo.
+func TestNamesStayReadable(t *testing.T) {
+	secrets := config.NewSecrets([]string{"cantina"}, []string{"cantina", "db.internal"})
+	tests := []struct {
+		name      string
+		log       func(l *slog.Logger)
+		msg, attr string // what the message and the "v" attribute must read
+	}{
+		{"name only", func(l *slog.Logger) { l.Info("backup of cantina done", "v", "cantina") },
+			"backup of cantina done", "cantina"},
+		{"DSN only", func(l *slog.Logger) {
+			l.Error("connect failed", "v", errors.New("dial cantina:cantina@tcp(db.internal:3306)/pos: refused"))
+		}, "connect failed", "dial cantina:[REDACTED]@tcp(db.internal:3306)/pos: refused"},
+		{"name and DSN", func(l *slog.Logger) {
+			l.With("database", "cantina").Error("backup of cantina failed", "v", "mysql://pos:cantina@db.internal:3306/cantina")
+		}, "backup of cantina failed", "mysql://pos:[REDACTED]@db.internal:3306/cantina"},
+		{"assignment", func(l *slog.Logger) { l.Info("env DB_NAME=cantina", "v", "DB_PASSWORD=cantina") },
+			"env DB_NAME=cantina", "DB_PASSWORD=[REDACTED]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tt.log(New(&buf, Options{Level: slog.LevelInfo, Format: "json", Secrets: secrets}))
+			var m struct{ Msg, V, Database string }
+			if err := json.Unmarshal(buf.Bytes(), &m); err != nil {
+				t.Fatalf("not one JSON line: %v\n%s", err, buf.String())
+			}
+			if m.Msg != tt.msg || m.V != tt.attr {
+				t.Errorf("msg = %q, v = %q, want %q, %q", m.Msg, m.V, tt.msg, tt.attr)
+			}
+			if m.Database != "" && m.Database != "cantina" {
+				t.Errorf("database = %q, want cantina", m.Database)
 			}
 		})
 	}
@@ -312,7 +356,7 @@ func TestAsynqLogger(t *testing.T) {
 // level and exit with status 1.
 func TestAsynqLoggerFatal(t *testing.T) {
 	if os.Getenv("CANTINA_LOGGING_FATAL_CHILD") == "1" {
-		AsynqLogger{L: New(os.Stderr, Options{Level: slog.LevelInfo, Format: "json", Secrets: []string{secret}})}.Fatal("cannot start: ", secret)
+		AsynqLogger{L: New(os.Stderr, Options{Level: slog.LevelInfo, Format: "json", Secrets: config.NewSecrets([]string{secret}, nil)})}.Fatal("cannot start: ", secret)
 		return
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestAsynqLoggerFatal$")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/health"
 )
 
@@ -200,40 +201,41 @@ func section(k Kind) string {
 	return "health"
 }
 
-// scrub removes every secret from every string of d. It copies the
-// sections and slices first, so the caller's values are left as they were.
-func (d *Data) scrub(s *scrubber) {
-	if s == nil {
+// scrub redacts every secret in every string of d (config.Secrets says
+// which occurrences). It copies the sections and slices first, so the
+// caller's values are left as they were.
+func (d *Data) scrub(s config.Secrets) {
+	if s.Empty() {
 		return
 	}
 	d.own()
-	d.Database, d.Host = s.str(d.Database), s.str(d.Host)
+	d.Database, d.Host = s.Redact(d.Database), s.Redact(d.Host)
 	if b := d.Backup; b != nil {
 		for _, p := range []*string{&b.ID, &b.Name, &b.Engine, &b.Location, &b.SHA256, &b.Error, &b.Hint, &b.Attempt.TaskID, &b.Attempt.Queue} {
-			*p = s.str(*p)
+			*p = s.Redact(*p)
 		}
 	}
 	if v := d.Verify; v != nil {
 		for _, p := range []*string{&v.ID, &v.Name, &v.Stage, &v.Error, &v.Hint, &v.Attempt.TaskID, &v.Attempt.Queue} {
-			*p = s.str(*p)
+			*p = s.Redact(*p)
 		}
 	}
 	if h := d.Health; h != nil {
 		for i := range h.Checks {
 			c := &h.Checks[i]
-			c.Name, c.Output, c.Value = s.str(c.Name), s.str(c.Output), s.str(c.Value)
+			c.Name, c.Output, c.Value = s.Redact(c.Name), s.Redact(c.Output), s.Redact(c.Value)
 		}
 		for i := range h.Recovered {
-			h.Recovered[i] = s.str(h.Recovered[i])
+			h.Recovered[i] = s.Redact(h.Recovered[i])
 		}
 	}
 	if c := d.Cleanup; c != nil {
-		c.ID = s.str(c.ID)
+		c.ID = s.Redact(c.ID)
 		for i := range c.Deleted {
-			c.Deleted[i].Name = s.str(c.Deleted[i].Name)
+			c.Deleted[i].Name = s.Redact(c.Deleted[i].Name)
 		}
 		for i := range c.Errors {
-			c.Errors[i] = s.str(c.Errors[i])
+			c.Errors[i] = s.Redact(c.Errors[i])
 		}
 	}
 }

@@ -99,7 +99,7 @@ type Notifier struct {
 	database     string
 	backupNotify string
 	enabled      bool
-	scrub        *scrubber
+	secrets      config.Secrets
 	host         string
 	now          func() time.Time
 	log          *slog.Logger
@@ -116,7 +116,7 @@ func New(cfg *config.Config, q Enqueuer, log *slog.Logger) *Notifier {
 		database:     cfg.DB.Name,
 		backupNotify: cfg.BackupNotify,
 		enabled:      cfg.Email.Enabled(),
-		scrub:        newScrubber(cfg.Secrets()),
+		secrets:      cfg.Secrets(),
 		host:         host,
 		now:          time.Now,
 		log:          log.With("component", "notify"),
@@ -204,7 +204,7 @@ func (n *Notifier) send(ctx context.Context, kind Kind, key string, d Data) erro
 	if d.Host == "" {
 		d.Host = n.host
 	}
-	d.scrub(n.scrub)
+	d.scrub(n.secrets)
 	if err := d.check(kind); err != nil {
 		return err
 	}

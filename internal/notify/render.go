@@ -51,7 +51,7 @@ type Renderer struct {
 	loc       *time.Location
 	from      string
 	listHost  string
-	scrub     *scrubber
+	secrets   config.Secrets
 
 	once sync.Once
 	sets map[string]map[Kind]*templateSet
@@ -79,7 +79,7 @@ func NewRenderer(cfg *config.Config) *Renderer {
 		loc:       loc,
 		from:      cfg.Email.From,
 		listHost:  host,
-		scrub:     newScrubber(cfg.Secrets()),
+		secrets:   cfg.Secrets(),
 	}
 }
 
@@ -113,7 +113,7 @@ func (r *Renderer) Render(kind Kind, lang, to string, d Data, seed string) (*Mes
 	if !ok {
 		return nil, fmt.Errorf("render: unknown notification kind %q", kind)
 	}
-	d.scrub(r.scrub)
+	d.scrub(r.secrets)
 	if err := d.check(kind); err != nil {
 		return nil, fmt.Errorf("render: %w", err)
 	}

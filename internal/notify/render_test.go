@@ -130,6 +130,40 @@ func TestRenderScrubsSecrets(t *testing.T) {
 	}
 }
 
+// TestRenderKeepsNamesEqualToThePassword: with the database password equal
+// to the database name, the email still names the database (subject, backup
+// file name, body) and hides the password in the DSN of the error.
+func TestRenderKeepsNamesEqualToThePassword(t *testing.T) {
+	cfg := testConfig(t)
+	cfg.DB.Password = "cantina"
+	d := sample(KindBackupFailed)
+	d.Backup.Error = "dial mysql://cantina:cantina@db.internal:3306/cantina: refused"
+	d.Backup.Hint = "open cantina:cantina@tcp(db.internal:3306)/cantina"
+	m, err := NewRenderer(cfg).Render(KindBackupFailed, "en", "admin@example.com", d, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ part, got, want string }{
+		{"subject", m.Subject, "Backup failed: cantina"},
+		{"file name", m.Text, "cantina-20261126T020000Z.sql.gz"},
+		{"URL", m.Text, "mysql://cantina:[REDACTED]@db.internal:3306/cantina: refused"},
+		{"DSN", m.Text, "open cantina:[REDACTED]@tcp(db.internal:3306)/cantina"},
+		{"HTML URL", m.HTML, "mysql://cantina:[REDACTED]@db.internal:3306/cantina: refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.part, func(t *testing.T) {
+			if !strings.Contains(tt.got, tt.want) {
+				t.Errorf("lacks %q:\n%s", tt.want, tt.got)
+			}
+		})
+	}
+	for _, leak := range []string{":cantina@", "cantina%3Acantina"} {
+		if strings.Contains(m.Text+m.HTML, leak) {
+			t.Errorf("the password used as a password reached the message (%q)", leak)
+		}
+	}
+}
+
 func TestRenderTask(t *testing.T) {
 	event, err := json.Marshal(sample(KindHealthFailed))
 	if err != nil {
