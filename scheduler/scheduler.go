@@ -117,7 +117,7 @@ func New(rdb redis.UniversalClient, connOpt asynq.RedisConnOpt, loc *time.Locati
 	}
 	s.log = log.With("process", "scheduler", "instance", s.opts.InstanceID)
 	for _, e := range entries {
-		sched, err := cronParser.Parse(e.Spec)
+		sched, err := config.ParseSchedule(e.Spec)
 		if err != nil {
 			return nil, fmt.Errorf("schedule %s %q: %w", e.Task.Type(), e.Spec, err)
 		}

@@ -6,10 +6,6 @@ import (
 	"github.com/robfig/cron/v3"
 )
 
-// cronParser is the parser asynq's scheduler uses: five fields or a
-// descriptor (@daily, @every 1m).
-var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
-
 // nextSlot is the first slot of sched strictly after t, in loc.
 func nextSlot(sched cron.Schedule, loc *time.Location, t time.Time) time.Time {
 	return sched.Next(t.In(loc))

@@ -43,7 +43,7 @@ func TestLastSlot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sched, err := cronParser.Parse(tt.spec)
+			sched, err := config.ParseSchedule(tt.spec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +76,7 @@ func TestNextSlot(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			sched, err := cronParser.Parse(tt.spec)
+			sched, err := config.ParseSchedule(tt.spec)
 			if err != nil {
 				t.Fatal(err)
 			}

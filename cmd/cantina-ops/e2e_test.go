@@ -355,7 +355,7 @@ func TestConfigCheck(t *testing.T) {
 
 func TestDotEnvAndRealEnvironment(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("DATABASE_URL=mysql://u:p@from-dotenv:3306/db\nPORT=9999\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, ".env"), []byte("DATABASE_URL=mysql://u:pass@from-dotenv:3306/db\nPORT=9999\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := binCmd(t, map[string]string{"PORT": "7777"}, "config", "check")
