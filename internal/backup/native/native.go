@@ -6,7 +6,8 @@
 // exact: NULL vs empty string vs empty BLOB, bytes as hex, FLOAT/DOUBLE bit for bit,
 // DECIMAL and temporal values as the server prints them, zero dates, BIT,
 // JSON text. Tables come first, then triggers, routines, events and views
-// (in dependency order). Memory stays flat: rows are streamed and encoded
+// (in dependency order), each with its DEFINER as mysqldump keeps it
+// (Options.StripDefiners drops them). Memory stays flat: rows are streamed and encoded
 // straight into a reused buffer.
 //
 // Every base table also gets a content checksum over the exact values
