@@ -46,6 +46,11 @@ type RestoreResult struct {
 	Stats    sqlload.Stats `json:"stats"`
 	Warnings []string      `json:"warnings,omitempty"`
 	Elapsed  time.Duration `json:"elapsed"`
+
+	// RewrittenDefiners lists the objects whose DEFINER was set to the
+	// restoring account, which may not name others (no SUPER or SET USER);
+	// each is also a warning.
+	RewrittenDefiners []string `json:"rewritten_definers,omitempty"`
 }
 
 // TargetState is what a restore target holds now.
@@ -151,6 +156,11 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	m.log().Info("restore started", "backup", name, "database", target, "verified", res.Verified)
 	stats, err := m.loadStats(ctx, conn, name, o.Progress)
 	res.Stats = stats
+	res.RewrittenDefiners = stats.RewrittenDefiners
+	if n := len(stats.RewrittenDefiners); n > 0 {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the restoring account may not create objects owned by other accounts (no SUPER or SET USER): %d DEFINERs set to it", n))
+		res.Warnings = append(res.Warnings, stats.RewrittenDefiners...)
+	}
 	res.Elapsed = m.now().Sub(start)
 	if err != nil {
 		return res, fmt.Errorf("restore %s into %s: %w (the database is partly restored; fix the cause and restore again)", name, target, err)
@@ -177,7 +187,12 @@ func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, name string, pr
 	}
 	// USE and CREATE/DROP DATABASE in the dump (mysqldump --databases)
 	// are skipped: the load stays in the target, never in the original.
-	lo := sqlload.LoadOptions{SkipUseAndCreateDatabase: true}
+	// An account that may not name other definers gets the objects.
+	mayName, err := mayNameDefiners(ctx, conn)
+	if err != nil {
+		return sqlload.Stats{}, err
+	}
+	lo := sqlload.LoadOptions{SkipUseAndCreateDatabase: true, RewriteDefiners: !mayName}
 	return lo.Load(ctx, conn, io.Reader(zr), progress)
 }
 

@@ -22,6 +22,10 @@ type dumper struct {
 	info     backup.DumpInfo
 	out      output
 	tmp      []byte
+	// maxPacket is the max_allowed_packet the dump must fit (see
+	// Options.MaxAllowedPacket); stmtLimit bounds multi-row INSERTs.
+	maxPacket int64
+	stmtLimit int
 }
 
 type dbObject struct{ name, kind string }
@@ -70,6 +74,9 @@ func (d *dumper) run(ctx context.Context) error {
 	d.info.SnapshotAt = d.opts.Now().UTC()
 	if err := d.conn.QueryRowContext(ctx, "SELECT VERSION()").Scan(&d.info.ServerVersion); err != nil {
 		return fmt.Errorf("read server version: %w", err)
+	}
+	if err := d.setPacketLimit(ctx); err != nil {
+		return err
 	}
 
 	var tables, sequences, views []string
@@ -198,7 +205,12 @@ func (d *dumper) writeHeader() {
 	o.str("-- Server version: " + strings.ReplaceAll(d.info.ServerVersion, "\n", " ") + "\n")
 	o.str("-- Snapshot at: " + d.info.SnapshotAt.Format("2006-01-02 15:04:05.000000") + " UTC\n")
 	o.str("-- Load into an empty database: mysql --comments DATABASE < FILE\n")
-	o.str("-- (without --comments the client strips comments inside routine bodies)\n\n")
+	o.str("-- (without --comments the client strips comments inside routine bodies)\n")
+	if d.opts.StripDefiners {
+		o.str("-- Definers: stripped (views, triggers, routines and events belong to the account that loads it)\n\n")
+	} else {
+		o.str("-- Definers: kept (load as an account with SUPER or SET USER to keep them, or with cantina-ops backup restore)\n\n")
+	}
 	o.str(`SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT;
 SET @OLD_CHARACTER_SET_RESULTS=@@CHARACTER_SET_RESULTS;
 SET @OLD_COLLATION_CONNECTION=@@COLLATION_CONNECTION;
@@ -294,7 +306,7 @@ func (d *dumper) dumpTable(ctx context.Context, table string) error {
 func (d *dumper) writeRows(ctx context.Context, r *rawRows, m *tableMeta, dg *digest) error {
 	o := &d.out
 	prefix := m.insertPrefix()
-	limit := d.opts.MaxStatementBytes
+	limit := d.stmtLimit
 	inStmt, stmtStart := false, 0
 	for {
 		ok, err := r.next()
@@ -316,7 +328,7 @@ func (d *dumper) writeRows(ctx context.Context, r *rawRows, m *tableMeta, dg *di
 		}
 		tupleStart := len(o.buf)
 		if o.buf, err = encodeRow(o.buf, r.kinds, r.vals); err != nil {
-			return err
+			return fmt.Errorf("%s: %w", rowLabel(m, r.kinds, r.vals, dg.rows+1), err)
 		}
 		dg.row(o.buf[tupleStart:])
 		if inStmt && len(o.buf)-stmtStart > limit {
@@ -335,6 +347,11 @@ func (d *dumper) writeRows(ctx context.Context, r *rawRows, m *tableMeta, dg *di
 			}
 		}
 		inStmt = true
+		// Only a statement of one row can be longer than stmtLimit: a
+		// row that a restore could not send fails the dump now.
+		if size := int64(len(o.buf) - stmtStart); size > d.maxPacket-1 {
+			return tooBigRow(m, r.kinds, r.vals, dg.rows, size, d.maxPacket)
+		}
 		if len(o.buf)-stmtStart >= limit {
 			o.str(";\n")
 			inStmt = false

@@ -279,17 +279,27 @@ func TestDigestOrderIndependentWithoutKey(t *testing.T) {
 }
 
 func TestDelimiterFor(t *testing.T) {
-	tests := map[string]string{
-		"BEGIN SELECT 1; END":              ";;",
-		"BEGIN SELECT 'a;;b'; END":         "$$",
-		"SELECT ';;', '$$', '//'":          "%%",
-		"';;' '$$' '//' '%%' '##'":         "$$1$$",
-		"';;' '$$' '//' '%%' '##' '$$1$$'": "$$2$$",
+	tests := []struct{ name, stmt, want string }{
+		{"plain body", "BEGIN SELECT 1; END", ";;"},
+		{";; in a string", "BEGIN SELECT 'a;;b'; END", "$$"},
+		{"body ends with ;", "SELECT 1 #;", ";;"},
+		{"body ends with ;;", "SELECT 1 -- x;;", "$$"},
+		{"body ends with $", "SELECT ';;' -- $", "$$"},
+		{"$$ inside", "SELECT '$$', ';;' -- //", "%%"},
+		{"all short ones", "';;' '$$' '//' '%%' '##'", "$$1$$"},
+		{"numbered one too", "';;' '$$' '//' '%%' '##' '$$1$$'", "$$2$$"},
 	}
-	for stmt, want := range tests {
-		if got := delimiterFor(stmt); got != want {
-			t.Errorf("delimiterFor(%q) = %s, want %s", stmt, got, want)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := delimiterFor(tt.stmt)
+			if got != tt.want {
+				t.Errorf("delimiterFor(%q) = %s, want %s", tt.stmt, got, tt.want)
+			}
+			// As written, the delimiter's first occurrence is after the body.
+			if text := tt.stmt + compoundEnd + got; strings.Index(text, got) != len(tt.stmt)+len(compoundEnd) {
+				t.Errorf("delimiter %s occurs early in %q", got, text)
+			}
+		})
 	}
 }
 

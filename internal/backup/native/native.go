@@ -6,7 +6,8 @@
 // exact: NULL vs empty string vs empty BLOB, bytes as hex, FLOAT/DOUBLE bit for bit,
 // DECIMAL and temporal values as the server prints them, zero dates, BIT,
 // JSON text. Tables come first, then triggers, routines, events and views
-// (in dependency order). Memory stays flat: rows are streamed and encoded
+// (in dependency order), each with its DEFINER as mysqldump keeps it
+// (Options.StripDefiners drops them). Memory stays flat: rows are streamed and encoded
 // straight into a reused buffer.
 //
 // Every base table also gets a content checksum over the exact values
@@ -52,8 +53,22 @@ var _ backup.Engine = (*Engine)(nil)
 type Options struct {
 	// MaxStatementBytes bounds one INSERT statement (a single larger row
 	// gets a statement of its own). Default 1 MiB, well under the 16 MiB
-	// max_allowed_packet of current servers and clients.
+	// max_allowed_packet of current servers and clients; never more than
+	// the max_allowed_packet the dump works with (see MaxAllowedPacket).
 	MaxStatementBytes int
+	// MaxAllowedPacket is the largest statement a restore can send. A row
+	// whose INSERT would be larger fails the dump, naming the table and
+	// the row, instead of making a backup that cannot be loaded. Default
+	// (0): the dumped server's max_allowed_packet, read when the dump
+	// starts.
+	MaxAllowedPacket int64
+	// StripDefiners drops the DEFINER clause of views, triggers, routines
+	// and events (BACKUP_DEFINERS=strip), so any account can load the dump
+	// and becomes their owner. By default the clauses are kept as
+	// mysqldump writes them: loading the dump as an account with SUPER (or
+	// SET USER) restores each object with its original owner and security
+	// context, and `backup restore` rewrites them for an account without.
+	StripDefiners bool
 	// ProgressRows: the progress callback is called every this many rows
 	// (and at the start of every table). Default 10000.
 	ProgressRows int64

@@ -17,8 +17,8 @@ import (
 // does, so their bytes come out exactly as stored, and each is written
 // after setting the character_set_client, collation_connection and sql_mode
 // it was created with: the server reads it back the same way. DEFINER
-// clauses are dropped, so any account can load the dump; the objects then
-// belong to the account that loads it.
+// clauses are kept as SHOW CREATE prints them (which is how mysqldump
+// writes routines), unless Options.StripDefiners drops them.
 func (d *dumper) dumpObjects(ctx context.Context, views []string) error {
 	if err := d.exec(ctx, "SET SESSION character_set_results = binary"); err != nil {
 		return err
@@ -58,9 +58,20 @@ func (d *dumper) names(ctx context.Context, query string) ([]string, error) {
 	return out, rows.Err()
 }
 
+// definer returns a SHOW CREATE statement as the dump writes it: as is,
+// or without its DEFINER clause when Options.StripDefiners is set.
+func (d *dumper) definer(stmt string) string {
+	if d.opts.StripDefiners {
+		return stripDefiner(stmt)
+	}
+	return stmt
+}
+
 // writeCompound writes a statement that may contain semicolons (a trigger,
 // routine or event body) between DELIMITER lines, after the SET that
-// restores the settings it was created with.
+// restores the settings it was created with. The delimiter goes on a line
+// of its own, as mysqldump writes it: a body that ends in a -- comment
+// cannot swallow it, and no delimiter can straddle the body's end.
 func (d *dumper) writeCompound(comment, drop string, settings map[string]string, stmt string) {
 	o := &d.out
 	o.str("\n--\n-- " + comment + "\n--\n\n")
@@ -68,9 +79,12 @@ func (d *dumper) writeCompound(comment, drop string, settings map[string]string,
 	o.str(sessionSet(settings) + ";\n")
 	delim := delimiterFor(stmt)
 	o.str("DELIMITER " + delim + "\n")
-	o.str(stmt + delim + "\n")
+	o.str(stmt + compoundEnd + delim + "\n")
 	o.str("DELIMITER ;\n")
 }
+
+// compoundEnd separates a compound statement from its delimiter.
+const compoundEnd = "\n"
 
 // sessionSet builds the SET statement for an object's creation settings,
 // from SHOW CREATE's columns.
@@ -94,16 +108,21 @@ func sessionSet(s map[string]string) string {
 	return "SET " + strings.Join(parts, ", ")
 }
 
-// delimiterFor picks a client DELIMITER that does not occur in stmt.
+// delimiterFor picks a client DELIMITER for stmt, written as stmt +
+// compoundEnd + delimiter: one that occurs nowhere in stmt and whose first
+// occurrence in that text is the one after the body, so the client can
+// only end the statement there, whatever the body's last characters are.
 func delimiterFor(stmt string) string {
+	ok := func(d string) bool {
+		return strings.Index(stmt+compoundEnd+d, d) == len(stmt)+len(compoundEnd)
+	}
 	for _, d := range []string{";;", "$$", "//", "%%", "##"} {
-		if !strings.Contains(stmt, d) {
+		if ok(d) {
 			return d
 		}
 	}
 	for n := 1; ; n++ {
-		d := fmt.Sprintf("$$%d$$", n)
-		if !strings.Contains(stmt, d) {
+		if d := fmt.Sprintf("$$%d$$", n); ok(d) {
 			return d
 		}
 	}
@@ -124,7 +143,7 @@ func (d *dumper) dumpTriggers(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("dump trigger %s: %w", n, err)
 		}
-		d.writeCompound("Trigger "+commentName(n), "DROP TRIGGER IF EXISTS "+quoteIdent(n), sc, stripDefiner(sc[col]))
+		d.writeCompound("Trigger "+commentName(n), "DROP TRIGGER IF EXISTS "+quoteIdent(n), sc, d.definer(sc[col]))
 		if err := d.out.maybeFlush(); err != nil {
 			return err
 		}
@@ -155,7 +174,7 @@ func (d *dumper) dumpRoutines(ctx context.Context) error {
 				"dump as its definer or grant SELECT on mysql.proc (SHOW CREATE ROUTINE on MySQL 8)", what)
 		}
 		d.writeCompound(strings.ToUpper(typ[:1])+strings.ToLower(typ[1:])+" "+commentName(name),
-			"DROP "+typ+" IF EXISTS "+quoteIdent(name), sc, stripDefiner(sc[col]))
+			"DROP "+typ+" IF EXISTS "+quoteIdent(name), sc, d.definer(sc[col]))
 		if err := d.out.maybeFlush(); err != nil {
 			return err
 		}
@@ -174,7 +193,7 @@ func (d *dumper) dumpEvents(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("dump event %s: %w", n, err)
 		}
-		d.writeCompound("Event "+commentName(n), "DROP EVENT IF EXISTS "+quoteIdent(n), sc, stripDefiner(sc[col]))
+		d.writeCompound("Event "+commentName(n), "DROP EVENT IF EXISTS "+quoteIdent(n), sc, d.definer(sc[col]))
 		if err := d.out.maybeFlush(); err != nil {
 			return err
 		}
@@ -230,7 +249,7 @@ func (d *dumper) dumpViews(ctx context.Context, views []string) error {
 			"sql_mode":             "NO_AUTO_VALUE_ON_ZERO", // views keep no mode; this one reads SHOW CREATE's text
 		}) + ";\n")
 		o.str("DROP VIEW IF EXISTS " + quoteIdent(v) + ";\n")
-		o.str(stripDefiner(defs[v]) + ";\n")
+		o.str(d.definer(defs[v]) + ";\n")
 		if err := o.maybeFlush(); err != nil {
 			return err
 		}

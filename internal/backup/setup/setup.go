@@ -51,7 +51,7 @@ func Engine(cfg *config.Config, log *slog.Logger) (backup.Engine, error) {
 	case "mysqldump":
 		return mysqldump.New(cfg.DB, mysqldump.Options{})
 	case "native", "":
-		return native.New(cfg.DB.MySQL(), native.Options{Logger: log}), nil
+		return native.New(cfg.DB.MySQL(), native.Options{Logger: log, StripDefiners: cfg.BackupDefiners == "strip"}), nil
 	default:
 		return nil, fmt.Errorf("BACKUP_ENGINE: unknown engine %q", cfg.BackupEngine)
 	}

@@ -16,6 +16,7 @@ const (
 	kindDropDatabase
 	kindAlterDatabase // ALTER DATABASE with an explicit name
 	kindSet           // SET …: may change sql_mode
+	kindCreate        // CREATE of anything but a database: may carry a DEFINER
 )
 
 // classify reads the first keywords of a statement, looking through
@@ -38,6 +39,7 @@ func classify(text []byte) (k kind, nameStart, nameEnd int) {
 		if w == "DATABASE" || w == "SCHEMA" {
 			return kindCreateDatabase, 0, 0
 		}
+		return kindCreate, 0, 0
 	case "DROP":
 		if w := t.word(); w == "DATABASE" || w == "SCHEMA" {
 			return kindDropDatabase, 0, 0

@@ -23,7 +23,8 @@ func TestClassify(t *testing.T) {
 		{"/*!40101 SET NAMES utf8mb4 */", kindSet, ""},
 		{"/*M!100101 SET @x=1 */", kindSet, ""},
 		{"SET sql_mode = 'ANSI'", kindSet, ""},
-		{"CREATE TABLE `database` (a int)", kindOther, ""},
+		{"CREATE TABLE `database` (a int)", kindCreate, ""},
+		{"/*!50003 CREATE*/ /*!50017 DEFINER=`u`@`%`*/ /*!50003 TRIGGER t BEFORE INSERT ON x FOR EACH ROW SET @a = 1 */", kindCreate, ""},
 		{"DROP TABLE IF EXISTS `t`", kindOther, ""},
 		{"ALTER TABLE `t` DISABLE KEYS", kindOther, ""},
 		{"USER()", kindOther, ""},
@@ -42,35 +43,4 @@ func TestClassify(t *testing.T) {
 			}
 		}
 	}
-}
-
-func TestSnippet(t *testing.T) {
-	long := make([]byte, 0, 1000)
-	for len(long) < 1000 {
-		long = append(long, "(1,'😀 x'),\n"...)
-	}
-	tests := []struct{ in, want string }{
-		{"SELECT 1", `"SELECT 1"`},
-		{"SELECT\n  1,\t2", `"SELECT 1, 2"`},
-		{"SELECT '\xff'", "\"SELECT '\uFFFD'\""},
-		{string(long), `"` + repeatTo("(1,'😀 x'), ", 200) + `"…`},
-	}
-	for _, tt := range tests {
-		if got := snippet([]byte(tt.in)); got != tt.want {
-			t.Errorf("snippet(%.40q) =\n %s\nwant\n %s", tt.in, got, tt.want)
-		}
-	}
-}
-
-// repeatTo repeats s and cuts the result to n runes, trimmed.
-func repeatTo(s string, n int) string {
-	var r []rune
-	for len(r) < n {
-		r = append(r, []rune(s)...)
-	}
-	out := string(r[:n])
-	for len(out) > 0 && out[len(out)-1] == ' ' {
-		out = out[:len(out)-1]
-	}
-	return out
 }

@@ -14,8 +14,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
-	"unicode/utf8"
 
 	"github.com/go-sql-driver/mysql"
 )
@@ -25,6 +23,9 @@ type Stats struct {
 	Statements int64 // statements executed
 	Skipped    int64 // statements skipped (see LoadOptions)
 	Bytes      int64 // input bytes consumed
+	// RewrittenDefiners says, one line per object, which DEFINER clauses
+	// LoadOptions.RewriteDefiners changed to the current user.
+	RewrittenDefiners []string `json:"rewritten_definers,omitempty"`
 }
 
 // LoadOptions adjust Load.
@@ -38,25 +39,33 @@ type LoadOptions struct {
 	// the current database instead of the dumped one. Without it every
 	// statement is sent as written, as the mysql client does.
 	SkipUseAndCreateDatabase bool
+	// RewriteDefiners is for an account that may not create objects owned
+	// by another account (no SUPER, no SET USER): each view, trigger,
+	// routine and event whose DEFINER names another account is created
+	// with DEFINER=CURRENT_USER instead, and listed in
+	// Stats.RewrittenDefiners. Only the statement's head is rewritten (see
+	// FindDefiner), never a body, query or string.
+	RewriteDefiners bool
 }
 
-// StatementError is a statement the server refused.
+// StatementError is a statement the server refused. Its message says
+// where the statement is and what it touches, never its text or values:
+// task errors and emails must not carry row data.
 type StatementError struct {
-	Number  int64  // 1-based statement number in the script
-	Line    int64  // line where the statement starts
-	Snippet string // the statement's first characters
-	Err     error
+	Number int64 // 1-based statement number in the script
+	Line   int64 // line where the statement starts
+	Offset int64 // input byte offset where the statement starts
+	// Head is the statement's first words and the name of what it
+	// touches ("INSERT INTO `t`", "CREATE TRIGGER `tr`"), never a value.
+	Head string
+	Err  error
 }
 
 func (e *StatementError) Error() string {
-	return fmt.Sprintf("statement %d (line %d): %v; statement: %s", e.Number, e.Line, e.Err, e.Snippet)
+	return fmt.Sprintf("statement %d (line %d, byte %d: %s): %v", e.Number, e.Line, e.Offset, e.Head, e.Err)
 }
 
 func (e *StatementError) Unwrap() error { return e.Err }
-
-// snippetChars is how much of a failed statement an error shows: enough to
-// recognise it, never a table's worth of data.
-const snippetChars = 200
 
 // Load executes the SQL script read from r on conn, statement by statement,
 // and returns what it did. See LoadOptions.Load.
@@ -79,6 +88,12 @@ func (o LoadOptions) Load(ctx context.Context, conn *sql.Conn, r io.Reader, prog
 	var maxPacket int64
 	if err := conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode, @@max_allowed_packet").Scan(&mode, &maxPacket); err != nil {
 		return st, fmt.Errorf("read session settings: %w", err)
+	}
+	var current string
+	if o.RewriteDefiners {
+		if err := conn.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&current); err != nil {
+			return st, fmt.Errorf("read the current account: %w", err)
+		}
 	}
 	sc := NewScanner(r)
 	sc.SetSQLMode(mode)
@@ -105,6 +120,12 @@ func (o LoadOptions) Load(ctx context.Context, conn *sql.Conn, r io.Reader, prog
 				continue
 			case kindAlterDatabase:
 				text = withoutName(text, nameStart, nameEnd)
+			}
+		}
+		if o.RewriteDefiners && k == kindCreate {
+			var changed string
+			if text, changed = rewriteDefiner(text, current); changed != "" {
+				st.RewrittenDefiners = append(st.RewrittenDefiners, changed)
 			}
 		}
 		if _, err := conn.ExecContext(ctx, string(text)); err != nil {
@@ -150,26 +171,5 @@ func emptyQuery(err error) bool {
 }
 
 func statementError(stmt Statement, err error) error {
-	return &StatementError{Number: stmt.Number, Line: stmt.Line, Snippet: snippet(stmt.Text), Err: err}
-}
-
-// snippet returns the first snippetChars characters of a statement on one
-// line, quoted, with "…" if it was cut.
-func snippet(text []byte) string {
-	cut := false
-	n, i := 0, 0
-	for i < len(text) && n < snippetChars {
-		_, size := utf8.DecodeRune(text[i:])
-		i += size
-		n++
-	}
-	if i < len(text) {
-		cut = true
-	}
-	s := strings.ToValidUTF8(string(text[:i]), "\uFFFD")
-	s = strings.Join(strings.Fields(s), " ")
-	if cut {
-		return fmt.Sprintf("%q…", s)
-	}
-	return fmt.Sprintf("%q", s)
+	return &StatementError{Number: stmt.Number, Line: stmt.Line, Offset: stmt.Offset, Head: head(stmt.Text), Err: withoutValues(err)}
 }

@@ -291,12 +291,50 @@ func TestLoadStatementError(t *testing.T) {
 		t.Errorf("got statement %d line %d after %d statements, want 2, 4, 1", se.Number, se.Line, st.Statements)
 	}
 	msg := err.Error()
-	if !strings.Contains(msg, "INSERT INTO nope VALUES ('xxx") || strings.Contains(msg, secret) || len(msg) > 600 {
-		t.Errorf("message should show the statement's start and no more: %s", msg)
+	wantPos := fmt.Sprintf("statement 2 (line 4, byte %d: INSERT INTO nope VALUES)", strings.Index(script, "INSERT"))
+	if !strings.Contains(msg, wantPos) || strings.Contains(msg, "xxx") || strings.Contains(msg, secret) {
+		t.Errorf("message should say where the statement is and quote none of it:\n%s\nwant %s", msg, wantPos)
 	}
 	var n int
 	if err := c.QueryRowContext(context.Background(), "SELECT COUNT(*) FROM t").Scan(&n); err != nil || n != 0 {
 		t.Errorf("statements after the failure ran: %d rows, %v", n, err)
+	}
+}
+
+// Server messages that quote a value (duplicate key, bad value, the text
+// near a syntax error) reach the error without it.
+func TestLoadStatementErrorHidesValues(t *testing.T) {
+	srv, name := testenv.MySQLDatabase(t)
+	const secret = "card-4111111111111111"
+	tests := []struct {
+		name, stmt string
+		number     uint16
+		head       string
+	}{
+		{"duplicate key", "INSERT INTO `t` VALUES (1, '" + secret + "')", 1062, "INSERT INTO `t`"},
+		{"bad value", "INSERT INTO `t` (`n`) VALUES ('" + secret + "')", 1366, "INSERT INTO `t`"},
+		{"syntax error", "INSERT INTO `t` VALUES (2, '" + secret + "') ,,", 1064, "INSERT INTO `t`"},
+	}
+	c := conn(t, srv, name)
+	if _, err := c.ExecContext(context.Background(), "CREATE TABLE `t` (`n` INT NOT NULL, `s` VARCHAR(50), UNIQUE KEY `u_s` (`s`))"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ExecContext(context.Background(), "INSERT INTO `t` VALUES (0, '"+secret+"')"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			script := "SET SESSION sql_mode = 'STRICT_ALL_TABLES';\n" + tt.stmt + ";\n"
+			_, err := Load(context.Background(), c, strings.NewReader(script), nil)
+			var me *mysql.MySQLError
+			if !errors.As(err, &me) || me.Number != tt.number {
+				t.Fatalf("got %v, want server error %d", err, tt.number)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, secret) || strings.Contains(msg, "4111") || !strings.Contains(msg, "statement 2 (line 2, ") || !strings.Contains(msg, tt.head) {
+				t.Errorf("message quotes the value or lacks the position: %s", msg)
+			}
+		})
 	}
 }
 
@@ -370,4 +408,60 @@ func TestLoadTruncatedDump(t *testing.T) {
 	if !errors.As(err, &se) || se.Line != 2 || !strings.Contains(err.Error(), "truncated") {
 		t.Fatalf("got %v, want a SyntaxError on line 2 about truncation", err)
 	}
+}
+
+// A mariadb-dump file keeps every DEFINER, in its /*!50013 … */ and
+// /*!50017 … */ forms. An account with rights on the target database only
+// cannot load it as is; with RewriteDefiners it can, and every object is
+// then its own, listed in the stats.
+func TestLoadRewriteDefiners(t *testing.T) {
+	srv, src := testenv.MySQLDatabase(t)
+	loadFixture(t, srv, src)
+	srcDB := srv.Open(t, src)
+	want := snapshot(t, srcDB)
+	dump := runClient(t, srv, nil, "mariadb-dump", "--single-transaction", "--routines", "--events", "--triggers", src)
+	for _, s := range []string{"/*!50013 DEFINER=", "/*!50017 DEFINER=", "/*!50117 DEFINER=", "CREATE DEFINER="} {
+		if !bytes.Contains(dump, []byte(s)) {
+			t.Fatalf("the dump lacks %q; the test no longer covers it", s)
+		}
+	}
+	var objects int
+	for _, q := range []string{"views", "triggers", "routines", "events"} {
+		schemaCol := map[string]string{"views": "table_schema", "triggers": "trigger_schema", "routines": "routine_schema", "events": "event_schema"}[q]
+		var n int
+		if err := srcDB.QueryRow("SELECT COUNT(*) FROM information_schema." + q + " WHERE " + schemaCol + " = DATABASE()").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		objects += n
+	}
+
+	_, dst := testenv.MySQLDatabase(t)
+	acc := testenv.MySQLAccount(t, srv, "GRANT ALL PRIVILEGES ON `"+dst+"`.* TO {user}")
+	t.Run("as is, the account is refused", func(t *testing.T) {
+		_, other := testenv.MySQLDatabase(t)
+		acc2 := testenv.MySQLAccount(t, srv, "GRANT ALL PRIVILEGES ON `"+other+"`.* TO {user}")
+		_, err := LoadOptions{SkipUseAndCreateDatabase: true}.Load(context.Background(), conn(t, acc2, other), bytes.NewReader(dump), nil)
+		var me *mysql.MySQLError
+		if !errors.As(err, &me) || me.Number != 1227 { // ER_SPECIFIC_ACCESS_DENIED_ERROR
+			t.Fatalf("got %v, want access denied (SUPER or SET USER needed)", err)
+		}
+	})
+
+	st, err := LoadOptions{SkipUseAndCreateDatabase: true, RewriteDefiners: true}.Load(context.Background(), conn(t, acc, dst), bytes.NewReader(dump), nil)
+	if err != nil {
+		t.Fatalf("load with RewriteDefiners: %v", err)
+	}
+	if len(st.RewrittenDefiners) != objects || objects < 5 {
+		t.Errorf("%d definers rewritten, the source has %d objects:\n%s", len(st.RewrittenDefiners), objects, strings.Join(st.RewrittenDefiners, "\n"))
+	}
+	for _, line := range st.RewrittenDefiners {
+		if !strings.Contains(line, ": DEFINER `"+srv.User+"`@`%` → current user `"+acc.User+"`@`%`") {
+			t.Errorf("report line %q", line)
+		}
+	}
+	// Everything else is as in the source.
+	for k, v := range want {
+		want[k] = strings.ReplaceAll(v, "DEFINER=`"+srv.User+"`@`%`", "DEFINER=`"+acc.User+"`@`%`")
+	}
+	sameSnapshot(t, want, snapshot(t, srv.Open(t, dst)), src, dst)
 }
