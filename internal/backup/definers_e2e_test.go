@@ -81,6 +81,9 @@ func TestRestoreKeepsDefiners(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if man.Definers != backup.DefinersKept {
+		t.Errorf("manifest says definers %q, want %q", man.Definers, backup.DefinersKept)
+	}
 
 	t.Run("gunzip | mariadb as a privileged account", func(t *testing.T) {
 		_, dst := testenv.MySQLDatabase(t)

@@ -36,7 +36,17 @@ type DumpInfo struct {
 	Database      string      `json:"database"`
 	SnapshotAt    time.Time   `json:"snapshot_at"`
 	Tables        []TableInfo `json:"tables"`
+	// Definers is DefinersKept or DefinersStripped: whether the dump's
+	// views, triggers, routines and events carry their DEFINER ("" when
+	// the engine does not say).
+	Definers string `json:"definers,omitempty"`
 }
+
+// DumpInfo.Definers values (BACKUP_DEFINERS).
+const (
+	DefinersKept     = "kept"
+	DefinersStripped = "stripped"
+)
 
 // TableInfo is one base table's row count and content checksum at the
 // snapshot. Checksum is the engine's own digest of the rows (empty when the

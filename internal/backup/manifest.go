@@ -50,6 +50,9 @@ type Manifest struct {
 	Tables           []TableInfo `json:"tables"`
 	AppVersion       string      `json:"cantina_ops_version"`
 	Trigger          string      `json:"trigger"`
+	// Definers says whether the dump's objects carry their DEFINER
+	// (DumpInfo.Definers); "" when the engine did not say.
+	Definers string `json:"definers,omitempty"`
 	// Verified is the last time the dump file was read back and matched
 	// SHA256: at creation, by a verify, or by a cleanup. A backup counts
 	// as good only while the file is still the one verified (see List).

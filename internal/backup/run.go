@@ -124,6 +124,7 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 		AppVersion:       m.Version,
 		Trigger:          opts.Trigger,
 		Verified:         verified,
+		Definers:         info.Definers,
 	}
 	if man.Engine == "" {
 		man.Engine = m.Engine.Name()
