@@ -93,7 +93,7 @@ func restoreSummary(p backup.RestorePlan, now time.Time) string {
 	if p.Verified {
 		fmt.Fprintf(&b, "  verified  sha256 %s, sizes, gzip stream and trailer match its manifest\n", bk.Manifest.SHA256)
 	} else {
-		fmt.Fprintln(&b, "  NOT VERIFIED: the gzip stream and trailer are complete, but")
+		fmt.Fprintln(&b, "  NOT VERIFIED: only the gzip stream and its trailer could be checked")
 	}
 	for _, w := range p.Warnings {
 		fmt.Fprintf(&b, "  WARNING: %s\n", w)
