@@ -87,20 +87,18 @@ func checkReader(ctx context.Context, r io.Reader, name string, man *Manifest, m
 	if src.err != nil {
 		return fc, fmt.Errorf("read %s: %w", name, src.err)
 	}
-	if !tooLarge {
-		// Hash whatever is left after a defect, so that the checksum is
-		// the whole file's. Not after a bomb: reading stops at once.
-		if _, err := io.Copy(io.Discard, br); err != nil {
-			return fc, fmt.Errorf("read %s: %w", name, err)
-		}
-		fc.SHA256 = hex.EncodeToString(hash.Sum(nil))
+	// Hash whatever is left after a defect (without inflating it), so
+	// that the checksum is the whole file's.
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return fc, fmt.Errorf("read %s: %w", name, err)
 	}
+	fc.SHA256 = hex.EncodeToString(hash.Sum(nil))
 	fc.CompressedBytes = counted.n
 	fc.RawBytes = raw.n
 	fc.LastLine = tail.lastLine()
 	fc.Trailer = tail.endsWithTrailer()
 
-	if man != nil && fc.SHA256 != "" {
+	if man != nil {
 		if fc.SHA256 != man.SHA256 {
 			fc.Problems = append(fc.Problems, fmt.Sprintf("checksum mismatch: the file's sha256 is %s, its manifest says %s: the file is damaged or was changed", fc.SHA256, man.SHA256))
 		}
