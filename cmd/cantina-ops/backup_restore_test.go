@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"os"
@@ -46,15 +45,6 @@ func cliBackup(t *testing.T) (map[string]string, string, testenv.MySQLServer) {
 	return env, l.Backups[0].Name, srv
 }
 
-func countTables(t *testing.T, db *sql.DB, schema string) int {
-	t.Helper()
-	var n int
-	if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", schema).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // TestRestoreCommandRefusesSystemDatabases: `backup restore NAME --database
 // mysql --yes` (any system schema, any case) is refused before anything is
 // shown or touched, and the schema keeps every table; so is a configured
@@ -64,7 +54,7 @@ func TestRestoreCommandRefusesSystemDatabases(t *testing.T) {
 	admin := srv.Open(t, "")
 	run := func(t *testing.T, env map[string]string, schema string, args ...string) {
 		t.Helper()
-		before := countTables(t, admin, schema)
+		before := testenv.SchemaTables(t, admin, schema)
 		if before == 0 {
 			t.Fatalf("%s has no tables: the test would prove nothing", schema)
 		}
@@ -76,7 +66,7 @@ func TestRestoreCommandRefusesSystemDatabases(t *testing.T) {
 		if strings.Contains(string(out), "Target database") {
 			t.Errorf("the summary was shown before the refusal:\n%s", out)
 		}
-		if after := countTables(t, admin, schema); after != before {
+		if after := testenv.SchemaTables(t, admin, schema); after != before {
 			t.Errorf("%s had %d tables, now %d", schema, before, after)
 		}
 	}

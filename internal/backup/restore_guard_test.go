@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -87,14 +86,15 @@ func watch(m *backup.Manager) *watchedStorage {
 	return s
 }
 
-// schemaTables counts the tables of schema on db's server.
-func schemaTables(t *testing.T, db *sql.DB, schema string) int {
+// backedUp is newManager with one backup made.
+func backedUp(t *testing.T) (*backup.Manager, backup.Manifest, testenv.MySQLServer) {
 	t.Helper()
-	var n int
-	if err := db.QueryRow("SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", schema).Scan(&n); err != nil {
+	m, srv := newManager(t)
+	man, err := m.Run(context.Background(), backup.RunOptions{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	return m, man, srv
 }
 
 // TestRestoreRefusesSystemDatabases: the server's own schemas, in any
@@ -102,15 +102,11 @@ func schemaTables(t *testing.T, db *sql.DB, schema string) int {
 // opened, and keep every table.
 func TestRestoreRefusesSystemDatabases(t *testing.T) {
 	ctx := context.Background()
-	m, _ := newManager(t)
-	man, err := m.Run(ctx, backup.RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, man, _ := backedUp(t)
 	ws := watch(m)
 	for _, target := range []string{"mysql", "MySQL", "sys", "SYS", "performance_schema", "Performance_Schema", "information_schema", "INFORMATION_SCHEMA"} {
 		t.Run(target, func(t *testing.T) {
-			before := schemaTables(t, m.DB, strings.ToLower(target))
+			before := testenv.SchemaTables(t, m.DB, strings.ToLower(target))
 			if before == 0 {
 				t.Fatalf("schema %s has no tables on this server: the test would prove nothing", target)
 			}
@@ -124,7 +120,7 @@ func TestRestoreRefusesSystemDatabases(t *testing.T) {
 			if _, err := m.Inspect(ctx, man.Name, target); !errors.Is(err, backup.ErrSystemDatabase) {
 				t.Errorf("Inspect of %s: %v, want ErrSystemDatabase", target, err)
 			}
-			if after := schemaTables(t, m.DB, strings.ToLower(target)); after != before {
+			if after := testenv.SchemaTables(t, m.DB, strings.ToLower(target)); after != before {
 				t.Errorf("%s had %d tables, now %d", target, before, after)
 			}
 		})
@@ -238,11 +234,7 @@ func TestGzipBombFailsFast(t *testing.T) {
 // is caught (bounded by the checked size, then by its sha256).
 func TestRestoreLoadsTheCheckedHandle(t *testing.T) {
 	ctx := context.Background()
-	m, _ := newManager(t)
-	man, err := m.Run(ctx, backup.RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, man, _ := backedUp(t)
 	dir := dirOf(m)
 	path := filepath.Join(dir, man.Name)
 	orig, err := os.ReadFile(path)
@@ -329,11 +321,7 @@ func TestRestoreLoadsTheCheckedHandle(t *testing.T) {
 // checked, loaded and removed.
 func TestRestoreSpoolsUnseekableFiles(t *testing.T) {
 	ctx := context.Background()
-	m, _ := newManager(t)
-	man, err := m.Run(ctx, backup.RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, man, _ := backedUp(t)
 	ws := watch(m)
 	ws.noSeek = true
 	tmp := t.TempDir()
@@ -359,11 +347,7 @@ func TestRestoreSpoolsUnseekableFiles(t *testing.T) {
 // before anything changes; saying no changes nothing.
 func TestRestorePlan(t *testing.T) {
 	ctx := context.Background()
-	m, srv := newManager(t)
-	man, err := m.Run(ctx, backup.RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m, man, srv := backedUp(t)
 	_, target := testenv.MySQLDatabase(t)
 	tdb := srv.Open(t, target)
 	for _, q := range []string{"CREATE TABLE a (id INT PRIMARY KEY, v LONGTEXT)", "INSERT INTO a SELECT seq, REPEAT('x', 1000) FROM seq_1_to_2000", "ANALYZE TABLE a", "CREATE TABLE b (id INT)", "CREATE VIEW v AS SELECT id FROM a"} {
@@ -372,7 +356,7 @@ func TestRestorePlan(t *testing.T) {
 		}
 	}
 	var plan backup.RestorePlan
-	_, err = m.Restore(ctx, man.Name, backup.RestoreOptions{Database: target, Replace: true, Confirm: func(p backup.RestorePlan) bool {
+	_, err := m.Restore(ctx, man.Name, backup.RestoreOptions{Database: target, Replace: true, Confirm: func(p backup.RestorePlan) bool {
 		plan = p
 		return false
 	}})
@@ -410,12 +394,8 @@ var scratchRE = regexp.MustCompile(`^cantina_drill_[A-Za-z0-9_-]*_[0-9]{14}_[0-9
 // ones a killed worker left behind, once older than the grace period.
 func TestDrillDropsLeftoverScratch(t *testing.T) {
 	ctx := context.Background()
-	m, _ := newManager(t)
+	m, man, _ := backedUp(t)
 	m.ScratchGrace = time.Hour
-	man, err := m.Run(ctx, backup.RunOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now().UTC().Format("20060102150405")
 	old := "cantina_drill_" + m.Database + "_20200101000000_0badcafe"
 	recent := "cantina_drill_" + m.Database + "_" + now + "_00c0ffee"
