@@ -124,14 +124,13 @@ func (m *Manager) find(ctx context.Context, name string) (Backup, error) {
 // (older than m.ScratchGrace).
 func (m *Manager) drill(ctx context.Context, rep *VerifyReport) (err error) {
 	man := rep.Manifest
-	if left, derr := m.DropLeftoverScratch(ctx, m.scratchGrace()); len(left) > 0 || derr != nil {
-		if len(left) > 0 {
-			rep.Notes = append(rep.Notes, "dropped scratch databases left by earlier drills: "+strings.Join(left, ", "))
-		}
-		if derr != nil {
-			m.log().Warn("leftover scratch databases of earlier drills remain", "err", derr)
-			rep.Notes = append(rep.Notes, derr.Error())
-		}
+	left, derr := m.DropLeftoverScratch(ctx, m.scratchGrace())
+	if len(left) > 0 {
+		rep.Notes = append(rep.Notes, "dropped scratch databases left by earlier drills: "+strings.Join(left, ", "))
+	}
+	if derr != nil {
+		m.log().Warn("leftover scratch databases of earlier drills remain", "err", derr)
+		rep.Notes = append(rep.Notes, derr.Error())
 	}
 	scratch := scratchName(man.Database, time.Now())
 	rep.RestoreTest = true
