@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,6 +29,12 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 	if err := backup.ValidateName(name); err != nil {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	}
+	// A system schema is refused before anything is opened.
+	if *database != "" {
+		if err := backup.ValidateTarget(*database); err != nil {
+			return err
+		}
+	}
 	d, m, err := openBackups(a)
 	if err != nil {
 		return err
@@ -37,33 +44,72 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 	if target == "" {
 		target = m.Database
 	}
-	st, err := m.Target(ctx, target)
-	if err != nil {
+	if err := backup.ValidateTarget(target); err != nil {
 		return err
 	}
-	replace := false
-	if st.Exists && len(st.Objects) > 0 {
-		if !*yes {
-			if !confirm(a, fmt.Sprintf("Database %s has %d tables and views; they will be DROPPED and replaced by %s.\nType the database name to confirm: ", target, len(st.Objects), name), target) {
-				return errors.New("restore cancelled: nothing was changed (pass --yes to skip this question)")
-			}
+	var shown []string
+	ask := func(p backup.RestorePlan) bool {
+		fmt.Fprint(a.stderr, restoreSummary(p, time.Now()))
+		shown = p.Warnings
+		switch {
+		case len(p.Target.Objects) == 0:
+			return true
+		case *yes:
+			fmt.Fprintln(a.stderr, "--yes given: replacing them.")
+			return true
 		}
-		replace = true
+		return confirm(a, "Type the database name to confirm: ", p.Database)
 	}
 	prog := newProgressLine(a.stderr)
-	res, err := m.Restore(ctx, name, backup.RestoreOptions{Database: target, Replace: replace, Progress: func(s sqlload.Stats) {
+	res, err := m.Restore(ctx, name, backup.RestoreOptions{Database: target, Replace: true, Confirm: ask, Progress: func(s sqlload.Stats) {
 		prog.update(backup.Progress{Rows: s.Statements, Bytes: s.Bytes, Table: "statements"})
 	}})
 	prog.done()
+	if errors.Is(err, backup.ErrRestoreCancelled) {
+		return fmt.Errorf("%w (pass --yes to skip this question)", err)
+	}
 	if err != nil {
 		return err
 	}
 	for _, w := range res.Warnings {
-		fmt.Fprintln(a.stderr, "warning:", w)
+		if !slices.Contains(shown, w) {
+			fmt.Fprintln(a.stderr, "warning:", w)
+		}
 	}
 	fmt.Fprintf(a.stdout, "restored %s into %s: %d statements, %s SQL in %s\n", res.Name, res.Database,
 		res.Stats.Statements, formatBytes(res.Stats.Bytes), res.Elapsed.Round(time.Millisecond))
 	return nil
+}
+
+// restoreSummary is what an operator reads before a restore changes
+// anything: the backup, whether it was verified, and what the target holds
+// now.
+func restoreSummary(p backup.RestorePlan, now time.Time) string {
+	var b strings.Builder
+	bk := p.Backup
+	fmt.Fprintf(&b, "Backup %s\n", bk.Name)
+	fmt.Fprintf(&b, "  taken     %s (%s ago)\n", bk.Time.UTC().Format("2006-01-02 15:04:05 UTC"), bk.Age(now).Round(time.Minute))
+	fmt.Fprintf(&b, "  size      %s compressed, %s of SQL\n", formatBytes(bk.Size), formatBytes(p.RawBytes))
+	if p.Verified {
+		fmt.Fprintf(&b, "  verified  sha256 %s, sizes, gzip stream and trailer match its manifest\n", bk.Manifest.SHA256)
+	} else {
+		fmt.Fprintln(&b, "  NOT VERIFIED: only the gzip stream and its trailer could be checked")
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintf(&b, "  WARNING: %s\n", w)
+	}
+	fmt.Fprintf(&b, "Target database %s\n", p.Database)
+	st := p.Target
+	switch {
+	case !st.Exists:
+		fmt.Fprintln(&b, "  does not exist: it will be created")
+	case len(st.Objects) == 0:
+		fmt.Fprintln(&b, "  exists and is empty")
+	default:
+		fmt.Fprintf(&b, "  holds %d tables and %d views, %s: everything in it will be DROPPED and replaced by the backup\n",
+			st.Tables, len(st.Objects)-st.Tables, formatBytes(st.Bytes))
+	}
+	return b.String()
 }
 
 // confirm asks on the terminal and reports whether the answer is want.

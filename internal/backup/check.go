@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
@@ -25,18 +26,56 @@ type fileCheck struct {
 	Problems []string
 }
 
-// checkFile reads dump name once: it hashes the compressed bytes, inflates
-// the whole gzip stream to its end (a truncated stream, a CRC mismatch or
-// garbage after the stream is a problem) and checks the SQL's last line.
-// If man is not nil, the checksum and sizes are compared with it.
+// ErrTooLarge means a dump inflates to more SQL than it may: more than its
+// manifest's RawBytes, or, without a manifest, more than rawBound allows.
+// Reading stops there, so a decompression bomb costs next to nothing.
+var ErrTooLarge = errors.New("the dump inflates to more SQL than expected")
+
+// Without a manifest, a dump may inflate to unverifiedRawRatio times its
+// compressed size plus unverifiedRawFloor. SQL dumps compress 3–10× (the
+// demo POS's: 3.3×); gzip's own limit is about 1030×. 100× leaves room for
+// dumps of very repetitive data while a bomb stops within a fraction of a
+// second; the floor keeps tiny files from being refused. A genuine dump
+// beyond it restores with the standard client (gunzip -c FILE | mysql DB).
+const (
+	unverifiedRawRatio = 100
+	unverifiedRawFloor = 64 << 20
+)
+
+// rawBound is how many bytes of SQL dump may inflate to: its manifest's
+// RawBytes, or without one a multiple of its compressed size.
+func rawBound(man *Manifest, compressed int64) int64 {
+	if man != nil {
+		return man.RawBytes
+	}
+	return max(compressed, 0)*unverifiedRawRatio + unverifiedRawFloor
+}
+
+// checkFile reads dump name once (see checkReader), bounded by rawBound.
 func checkFile(ctx context.Context, s Storage, name string, man *Manifest) (fileCheck, error) {
-	var fc fileCheck
 	f, err := s.Open(ctx, name)
 	if err != nil {
-		return fc, err
+		return fileCheck{}, err
 	}
 	defer f.Close()
-	src := &readErr{r: ctxReader{ctx: ctx, r: f}}
+	size := int64(-1)
+	if st, ok := f.(interface{ Stat() (fs.FileInfo, error) }); ok {
+		if fi, err := st.Stat(); err == nil {
+			size = fi.Size()
+		}
+	}
+	return checkReader(ctx, f, name, man, rawBound(man, size))
+}
+
+// checkReader reads dump name from r to its end: it hashes the compressed
+// bytes, inflates the whole gzip stream (a truncated stream, a CRC
+// mismatch or garbage after the stream is a problem) and checks the SQL's
+// last line. If man is not nil, the checksum and sizes are compared with
+// it. Inflating stops, with a problem, as soon as the SQL grows past
+// maxRaw bytes.
+func checkReader(ctx context.Context, r io.Reader, name string, man *Manifest, maxRaw int64) (fileCheck, error) {
+	var fc fileCheck
+	src := &readErr{r: ctxReader{ctx: ctx, r: r}}
 	hash := sha256.New()
 	counted := &countWriter{w: hash}
 	in := io.TeeReader(src, counted)
@@ -44,12 +83,12 @@ func checkFile(ctx context.Context, s Storage, name string, man *Manifest) (file
 	raw := &countWriter{w: tail}
 
 	br := bufio.NewReaderSize(in, 256<<10)
-	gzProblem := inflateAll(br, raw)
+	gzProblem, tooLarge := inflateAll(br, raw, maxRaw)
 	if src.err != nil {
 		return fc, fmt.Errorf("read %s: %w", name, src.err)
 	}
-	// Hash whatever is left after a defect, so that the checksum is the
-	// whole file's.
+	// Hash whatever is left after a defect (without inflating it), so
+	// that the checksum is the whole file's.
 	if _, err := io.Copy(io.Discard, br); err != nil {
 		return fc, fmt.Errorf("read %s: %w", name, err)
 	}
@@ -67,9 +106,12 @@ func checkFile(ctx context.Context, s Storage, name string, man *Manifest) (file
 			fc.Problems = append(fc.Problems, fmt.Sprintf("the file has %d bytes, its manifest says %d", fc.CompressedBytes, man.CompressedBytes))
 		}
 	}
-	if gzProblem != "" {
+	switch {
+	case tooLarge:
+		fc.Problems = append(fc.Problems, tooLargeProblem(man, maxRaw))
+	case gzProblem != "":
 		fc.Problems = append(fc.Problems, gzProblem)
-	} else {
+	default:
 		if man != nil && fc.RawBytes != man.RawBytes {
 			fc.Problems = append(fc.Problems, fmt.Sprintf("the SQL has %d bytes uncompressed, the manifest says %d", fc.RawBytes, man.RawBytes))
 		}
@@ -80,28 +122,62 @@ func checkFile(ctx context.Context, s Storage, name string, man *Manifest) (file
 	return fc, nil
 }
 
+// tooLargeProblem says that a dump inflated past maxRaw bytes.
+func tooLargeProblem(man *Manifest, maxRaw int64) string {
+	if man != nil {
+		return fmt.Sprintf("%v: more than the %d bytes its manifest says; reading stopped there: the file is damaged, was replaced, or is a decompression bomb", ErrTooLarge, maxRaw)
+	}
+	return fmt.Sprintf("%v: more than %d bytes (%d× its compressed size, plus %d MiB) and it has no manifest to say more; reading stopped there: a decompression bomb? If the file is a genuine dump, load it with the standard client: gunzip -c FILE | mysql DB", ErrTooLarge, maxRaw, unverifiedRawRatio, unverifiedRawFloor>>20)
+}
+
 // inflateAll decompresses the gzip file read from br into w, member by
 // member (gzip allows concatenated members), to its very end, and returns
-// what is wrong with it, or "" if nothing is.
-func inflateAll(br *bufio.Reader, w io.Writer) string {
+// what is wrong with it, or "" if nothing is. It stops as soon as more
+// than maxRaw bytes of SQL come out, and then reports tooLarge.
+func inflateAll(br *bufio.Reader, w io.Writer, maxRaw int64) (problem string, tooLarge bool) {
 	zr, err := gzip.NewReader(br)
 	if err != nil {
-		return gzipProblem(err)
+		return gzipProblem(err), false
 	}
+	lim := &rawLimit{r: zr, max: maxRaw}
 	buf := make([]byte, 256<<10)
 	for {
 		zr.Multistream(false)
-		if _, err := io.CopyBuffer(w, zr, buf); err != nil {
-			return gzipProblem(err)
+		if _, err := io.CopyBuffer(w, lim, buf); err != nil {
+			if errors.Is(err, ErrTooLarge) {
+				return err.Error(), true
+			}
+			return gzipProblem(err), false
 		}
 		if _, err := br.Peek(1); err == io.EOF {
-			return ""
+			return "", false
 		}
 		// More bytes: another gzip member, or garbage.
 		if err := zr.Reset(br); err != nil {
-			return "garbage after the end of the gzip stream"
+			return "garbage after the end of the gzip stream", false
 		}
 	}
+}
+
+// rawLimit hands out at most max bytes of r; asked for more, it fails with
+// ErrTooLarge. It never asks r for more than one byte beyond max, so a
+// decompressor behind it inflates little more than max.
+type rawLimit struct {
+	r   io.Reader
+	max int64
+	n   int64
+}
+
+func (l *rawLimit) Read(p []byte) (int, error) {
+	if left := l.max - l.n + 1; int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	if l.n > l.max {
+		return n - int(l.n-l.max), fmt.Errorf("%w: more than %d bytes", ErrTooLarge, l.max)
+	}
+	return n, err
 }
 
 // gzipProblem says what a gzip reader's error means for the file.

@@ -18,6 +18,9 @@ type CleanupReport struct {
 	Freed   int64      `json:"freed_bytes"`
 	// Failed are deletions that did not happen; see the returned error.
 	Failed []Decision `json:"failed,omitempty"`
+	// DroppedScratch are leftover restore-drill databases dropped (see
+	// DropLeftoverScratch); a dry run drops none.
+	DroppedScratch []string `json:"dropped_scratch,omitempty"`
 }
 
 // Cleanup applies the retention policy m.Retention: it lists the storage,
@@ -57,6 +60,15 @@ func (m *Manager) Cleanup(ctx context.Context, dryRun bool) (CleanupReport, erro
 		m.log().Info("backup file deleted", "name", d.Name, "kind", d.Kind, "reason", d.Reason, "bytes", d.Bytes)
 		rep.Deleted = append(rep.Deleted, d)
 		rep.Freed += d.Bytes
+	}
+	if m.DB != nil && !dryRun {
+		// A drill's scratch database outlives a killed worker; this one
+		// is past any drill's time limit.
+		dropped, err := m.DropLeftoverScratch(ctx, m.scratchGrace())
+		rep.DroppedScratch = dropped
+		if err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return rep, fmt.Errorf("cleanup: %w", errors.Join(errs...))

@@ -39,6 +39,10 @@ type Manager struct {
 	Digest TableDigestFunc
 	// Retention is what Cleanup keeps.
 	Retention Policy
+	// ScratchGrace is the age after which a restore drill's scratch
+	// database is a leftover that the next drill drops; 0 means
+	// DefaultScratchGrace. Wire it to 2 × BACKUP_TIMEOUT.
+	ScratchGrace time.Duration
 	// CompressionLevel is the gzip level, 1–9; 0 means
 	// DefaultCompressionLevel.
 	CompressionLevel int

@@ -2,10 +2,14 @@ package backup
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -18,6 +22,18 @@ import (
 // RestoreOptions.Replace was not set.
 var ErrTargetNotEmpty = errors.New("the target database is not empty")
 
+// ErrSystemDatabase means a restore target is one of the server's own
+// schemas (mysql, sys, information_schema, performance_schema): replacing
+// one would wipe the server's accounts and privileges.
+var ErrSystemDatabase = errors.New("a system database can never be a restore target")
+
+// ErrRestoreCancelled means RestoreOptions.Confirm said no; nothing was
+// changed.
+var ErrRestoreCancelled = errors.New("restore cancelled: nothing was changed")
+
+// systemDatabases are the server's own schemas, in lower case.
+var systemDatabases = []string{"mysql", "sys", "information_schema", "performance_schema"}
+
 // RestoreOptions are a restore's choices.
 type RestoreOptions struct {
 	// Database is the target; "" means m.Database. It is created if
@@ -26,11 +42,34 @@ type RestoreOptions struct {
 	// Replace allows a target that has tables or views: everything in it
 	// (tables, views, routines, events) is dropped before loading, so the
 	// database ends up exactly as the backup. Without it such a target is
-	// refused with ErrTargetNotEmpty: ask the operator first (see Target).
+	// refused with ErrTargetNotEmpty: ask the operator first (see Confirm).
 	Replace bool
+	// Confirm, if set, is called once the file has passed its check and
+	// the target's lock is held, before anything is created, dropped or
+	// loaded, with everything an operator should see first. Returning
+	// false cancels the restore with ErrRestoreCancelled.
+	Confirm func(RestorePlan) bool
 	// Progress, if set, is called after each statement; Stats.Bytes
 	// counts uncompressed SQL, out of Manifest.RawBytes.
 	Progress func(sqlload.Stats)
+}
+
+// RestorePlan is what a restore is about to do.
+type RestorePlan struct {
+	// Backup is the file's listing entry: name, time, size, status and
+	// manifest.
+	Backup Backup
+	// Verified: the file's sha256 and sizes match its manifest and the
+	// dump is complete. It is false until the file is checked, and for a
+	// file without a usable manifest (see Warnings).
+	Verified bool
+	// RawBytes is the size of the SQL, once the file is checked.
+	RawBytes int64
+	// Warnings say why the file cannot be verified.
+	Warnings []string
+	// Database is the target and Target what it holds now.
+	Database string
+	Target   TargetState
 }
 
 // RestoreResult describes a finished restore.
@@ -58,10 +97,14 @@ type TargetState struct {
 	Exists bool
 	// Objects are its tables and views.
 	Objects []string
+	// Tables counts its base tables (the other Objects are views), and
+	// Bytes their data and indexes, as information_schema estimates them.
+	Tables int
+	Bytes  int64
 }
 
-// Target tells whether database exists and what tables and views it has,
-// so that the CLI can ask before a restore replaces them.
+// Target tells whether database exists, what tables and views it has and
+// how big they are.
 func (m *Manager) Target(ctx context.Context, database string) (TargetState, error) {
 	if m.DB == nil {
 		return TargetState{}, errors.New("backup manager: no DB")
@@ -69,16 +112,76 @@ func (m *Manager) Target(ctx context.Context, database string) (TargetState, err
 	return targetState(ctx, m.DB, database)
 }
 
+// ValidateTarget returns nil when database may be a restore target: a
+// plausible name, and not one of the server's system schemas
+// (ErrSystemDatabase), whatever its case.
+func ValidateTarget(database string) error {
+	if err := validDatabaseName(database); err != nil {
+		return err
+	}
+	for _, s := range systemDatabases {
+		if strings.EqualFold(database, s) {
+			return fmt.Errorf("restore into %s: %w: name another database with --database", database, ErrSystemDatabase)
+		}
+	}
+	return nil
+}
+
+// Inspect says what restoring backup name into database would do, without
+// reading the file or changing anything: the backup's listing entry, the
+// warnings if it cannot be verified, and the target's current state.
+// Restore starts from the same plan.
+func (m *Manager) Inspect(ctx context.Context, name, database string) (RestorePlan, error) {
+	plan := RestorePlan{Database: database}
+	if err := ValidateName(name); err != nil {
+		return plan, err
+	}
+	if err := m.check(false, true); err != nil {
+		return plan, err
+	}
+	if err := ValidateTarget(database); err != nil {
+		return plan, err
+	}
+	b, err := m.find(ctx, name)
+	if err != nil {
+		return plan, err
+	}
+	plan.Backup = b
+	plan.Warnings = unverifiedWarnings(b)
+	if plan.Target, err = targetState(ctx, m.DB, database); err != nil {
+		return plan, err
+	}
+	return plan, nil
+}
+
+// unverifiedWarnings says why backup b cannot be checked against a
+// manifest; none when it has a usable one.
+func unverifiedWarnings(b Backup) []string {
+	switch b.Status {
+	case StatusGood, StatusUnverified, StatusCorrupt: // a manifest to check the file against
+		return nil
+	case StatusCorruptManifest:
+		return []string{"the manifest is unusable (" + b.Problem + "): the file's checksum cannot be verified"}
+	default:
+		return []string{"the file has no manifest (not made by cantina-ops, or an interrupted backup): its checksum cannot be verified"}
+	}
+}
+
 // Restore loads backup name into a database (RestoreOptions.Database).
 //
-// The name must be one of ours (ParseName), listed in the storage. Before
-// anything is written, the whole file is checked: its sha256 against the
-// manifest, the gzip stream to its end, the trailer line; a file that
-// fails is refused with ErrVerifyFailed. A dump without a usable manifest
-// (for instance a `mysqldump | gzip` file given one of our names) is
-// restored with a warning that its checksum could not be verified. The
-// restore holds the target database's backup lock, so no backup of it
-// runs meanwhile (ErrBackupRunning otherwise).
+// Nothing is touched before every guard has passed. The target must not
+// be a system schema (ErrSystemDatabase). The name must be one of ours
+// (ParseName), listed in the storage. The file is opened once and that
+// one handle is checked end to end (its sha256 against the manifest, the
+// gzip stream to its end, the trailer line), then rewound and loaded, so
+// a file replaced in between is never loaded; a file that fails is
+// refused with ErrVerifyFailed. Inflating is bounded by the manifest's
+// RawBytes (a decompression bomb fails fast with ErrTooLarge). A dump
+// without a usable manifest (for instance a `mysqldump | gzip` file given
+// one of our names) is restored with a warning that its checksum could
+// not be verified. The restore holds the target database's backup lock,
+// so no backup of it runs meanwhile (ErrBackupRunning otherwise); then
+// RestoreOptions.Confirm sees the plan.
 func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (RestoreResult, error) {
 	start := m.now()
 	target := o.Database
@@ -86,39 +189,36 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 		target = m.Database
 	}
 	res := RestoreResult{Name: name, Database: target}
-	if err := ValidateName(name); err != nil {
-		return res, err
-	}
-	if err := m.check(false, true); err != nil {
-		return res, err
-	}
-	if err := validDatabaseName(target); err != nil {
-		return res, err
-	}
-	b, err := m.find(ctx, name)
+	plan, err := m.Inspect(ctx, name, target)
 	if err != nil {
 		return res, err
 	}
-	var man *Manifest
-	switch b.Status {
-	case StatusGood, StatusCorrupt:
-		man = b.Manifest
-	case StatusCorruptManifest:
-		res.Warnings = append(res.Warnings, "the manifest is unusable ("+b.Problem+"): the file's checksum cannot be verified")
-	default:
-		res.Warnings = append(res.Warnings, "the file has no manifest (not made by cantina-ops, or an interrupted backup): its checksum cannot be verified")
-	}
+	res.Warnings = plan.Warnings
 	for _, w := range res.Warnings {
 		m.log().Warn("restoring an unverified backup", "backup", name, "warning", w)
 	}
-	fc, err := checkFile(ctx, m.Storage, name, man)
+	var man *Manifest
+	if len(plan.Warnings) == 0 {
+		man = plan.Backup.Manifest
+	}
+
+	f, err := openOnce(ctx, m.Storage, name)
+	if err != nil {
+		return res, fmt.Errorf("restore %s: %w", name, err)
+	}
+	defer f.Close()
+	fc, err := checkReader(ctx, f, name, man, rawBound(man, plan.Backup.Size))
 	if err != nil {
 		return res, fmt.Errorf("restore %s: %w", name, err)
 	}
 	if len(fc.Problems) > 0 {
 		return res, fmt.Errorf("%w: refusing to restore %s: %s", ErrVerifyFailed, name, strings.Join(fc.Problems, "; "))
 	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return res, fmt.Errorf("restore %s: rewind the checked file: %w", name, err)
+	}
 	res.Verified = man != nil
+	plan.Verified, plan.RawBytes = res.Verified, fc.RawBytes
 
 	lock, err := acquireLock(ctx, m.DB, target)
 	if err != nil {
@@ -126,9 +226,12 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	}
 	defer lock.Release()
 
-	st, err := targetState(ctx, m.DB, target)
-	if err != nil {
+	if plan.Target, err = targetState(ctx, m.DB, target); err != nil {
 		return res, err
+	}
+	st := plan.Target
+	if o.Confirm != nil && !o.Confirm(plan) {
+		return res, fmt.Errorf("restore %s into %s: %w", name, target, ErrRestoreCancelled)
 	}
 	if len(st.Objects) > 0 && !o.Replace {
 		return res, fmt.Errorf("restore into %s: %w (%d tables and views); confirm to replace them", target, ErrTargetNotEmpty, len(st.Objects))
@@ -154,7 +257,14 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 		}
 	}
 	m.log().Info("restore started", "backup", name, "database", target, "verified", res.Verified)
-	stats, err := m.loadStats(ctx, conn, name, o.Progress)
+	// The load reads the checked handle again, hashed and bounded by
+	// what the check found, so a file changed in place since is caught.
+	sum := sha256.New()
+	in := io.TeeReader(f, sum)
+	stats, err := m.loadStats(ctx, conn, name, in, fc.RawBytes, o.Progress)
+	if err == nil {
+		err = sameHash(in, sum, fc.SHA256)
+	}
 	res.Stats = stats
 	res.RewrittenDefiners = stats.RewrittenDefiners
 	if n := len(stats.RewrittenDefiners); n > 0 {
@@ -169,18 +279,72 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	return res, nil
 }
 
-// load streams dump name, decompressed, into conn's current database.
-func (m *Manager) load(ctx context.Context, conn *sql.Conn, name string, progress func(sqlload.Stats)) error {
-	_, err := m.loadStats(ctx, conn, name, progress)
+// sameHash reads the rest of in and reports an error unless h, which
+// saw everything read from in, is want (hex).
+func sameHash(in io.Reader, h hash.Hash, want string) error {
+	if _, err := io.Copy(io.Discard, in); err != nil {
+		return fmt.Errorf("read to the end: %w", err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		return fmt.Errorf("%w: the file changed while it was loaded (sha256 %s, checked %s)", ErrVerifyFailed, got, want)
+	}
+	return nil
+}
+
+// openOnce opens dump name for a check and then a load through the same
+// handle. A storage whose reader cannot seek (none yet; S3 later) has it
+// copied to a private temporary file first, which then serves both.
+func openOnce(ctx context.Context, s Storage, name string) (io.ReadSeekCloser, error) {
+	r, err := s.Open(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if rs, ok := r.(io.ReadSeekCloser); ok {
+		return rs, nil
+	}
+	defer r.Close()
+	tmp, err := os.CreateTemp("", "cantina-ops-restore-*")
+	if err != nil {
+		return nil, fmt.Errorf("spool %s to a temporary file (set TMPDIR to a directory with room for it): %w", name, err)
+	}
+	sp := &spooled{File: tmp}
+	if _, err := io.Copy(tmp, ctxReader{ctx: ctx, r: r}); err != nil {
+		_ = sp.Close()
+		return nil, fmt.Errorf("spool %s to %s: %w", name, tmp.Name(), err)
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		_ = sp.Close()
+		return nil, fmt.Errorf("spool %s: %w", name, err)
+	}
+	return sp, nil
+}
+
+// spooled is a temporary copy of a dump, removed when closed.
+type spooled struct{ *os.File }
+
+func (s *spooled) Close() error {
+	err := s.File.Close()
+	if rerr := os.Remove(s.Name()); rerr != nil {
+		err = errors.Join(err, rerr)
+	}
 	return err
 }
 
-func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, name string, progress func(sqlload.Stats)) (sqlload.Stats, error) {
+// load streams dump name, decompressed and bounded to maxRaw bytes of SQL,
+// into conn's current database.
+func (m *Manager) load(ctx context.Context, conn *sql.Conn, name string, maxRaw int64, progress func(sqlload.Stats)) error {
 	f, err := m.Storage.Open(ctx, name)
 	if err != nil {
-		return sqlload.Stats{}, err
+		return err
 	}
 	defer f.Close()
+	_, err = m.loadStats(ctx, conn, name, f, maxRaw, progress)
+	return err
+}
+
+// loadStats streams the dump read from f, decompressed, into conn's
+// current database; more than maxRaw bytes of SQL fail with ErrTooLarge.
+func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, name string, f io.Reader, maxRaw int64, progress func(sqlload.Stats)) (sqlload.Stats, error) {
 	zr, err := gzip.NewReader(f)
 	if err != nil {
 		return sqlload.Stats{}, fmt.Errorf("read %s: %w", name, err)
@@ -193,10 +357,11 @@ func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, name string, pr
 		return sqlload.Stats{}, err
 	}
 	lo := sqlload.LoadOptions{SkipUseAndCreateDatabase: true, RewriteDefiners: !mayName}
-	return lo.Load(ctx, conn, io.Reader(zr), progress)
+	return lo.Load(ctx, conn, &rawLimit{r: zr, max: maxRaw}, progress)
 }
 
-// targetState reads whether database exists and its tables and views.
+// targetState reads whether database exists, its tables and views, and
+// their size.
 func targetState(ctx context.Context, db *sql.DB, database string) (TargetState, error) {
 	var st TargetState
 	var n int
@@ -207,17 +372,24 @@ func targetState(ctx context.Context, db *sql.DB, database string) (TargetState,
 	if !st.Exists {
 		return st, nil
 	}
-	rows, err := db.QueryContext(ctx, "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME", database)
+	rows, err := db.QueryContext(ctx, `SELECT TABLE_NAME, TABLE_TYPE = 'VIEW', COALESCE(DATA_LENGTH, 0) + COALESCE(INDEX_LENGTH, 0)
+		FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`, database)
 	if err != nil {
 		return st, fmt.Errorf("list tables of %s: %w", database, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var t string
-		if err := rows.Scan(&t); err != nil {
+		var view bool
+		var size int64
+		if err := rows.Scan(&t, &view, &size); err != nil {
 			return st, fmt.Errorf("list tables of %s: %w", database, err)
 		}
 		st.Objects = append(st.Objects, t)
+		if !view {
+			st.Tables++
+			st.Bytes += size
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return st, fmt.Errorf("list tables of %s: %w", database, err)

@@ -2,9 +2,7 @@ package backup
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -54,7 +52,8 @@ type TableCheck struct {
 // and size match it, the gzip stream is complete (read to its end, no
 // truncation, no CRC error, no garbage after it) and the SQL ends with the
 // trailer line. With restoreTest it then loads the dump into a scratch
-// database <db>_verify_<random> on m.DB's server, compares every table's
+// database cantina_drill_<db>_<time>_<random> on m.DB's server (see
+// scratch.go), compares every table's
 // row count and content checksum with the manifest's, and drops the
 // scratch database, also on failure.
 //
@@ -130,10 +129,20 @@ func (m *Manager) find(ctx context.Context, name string) (Backup, error) {
 
 // drill restores rep's backup into a scratch database and compares it with
 // the manifest, adding what differs to rep.Problems. Its error means the
-// drill could not run (e.g. no right to create a database).
+// drill could not run (e.g. no right to create a database). It first drops
+// the scratch databases that drills killed with their worker left behind
+// (older than m.ScratchGrace).
 func (m *Manager) drill(ctx context.Context, rep *VerifyReport) (err error) {
 	man := rep.Manifest
-	scratch := scratchName(man.Database)
+	left, derr := m.DropLeftoverScratch(ctx, m.scratchGrace())
+	if len(left) > 0 {
+		rep.Notes = append(rep.Notes, "dropped scratch databases left by earlier drills: "+strings.Join(left, ", "))
+	}
+	if derr != nil {
+		m.log().Warn("leftover scratch databases of earlier drills remain", "err", derr)
+		rep.Notes = append(rep.Notes, derr.Error())
+	}
+	scratch := scratchName(man.Database, time.Now())
 	rep.RestoreTest = true
 	rep.ScratchDatabase = scratch
 	if _, err := m.DB.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(scratch)+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
@@ -157,7 +166,7 @@ func (m *Manager) drill(ctx context.Context, rep *VerifyReport) (err error) {
 	if _, err := conn.ExecContext(ctx, "USE "+quoteIdent(scratch)); err != nil {
 		return fmt.Errorf("use scratch database %s: %w", scratch, err)
 	}
-	if err := m.load(ctx, conn, rep.Name, nil); err != nil {
+	if err := m.load(ctx, conn, rep.Name, man.RawBytes, nil); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
@@ -216,17 +225,6 @@ func (m *Manager) drill(ctx context.Context, rep *VerifyReport) (err error) {
 		rep.Notes = append(rep.Notes, "no table digest configured (Manager.Digest): row counts compared, checksums not")
 	}
 	return nil
-}
-
-// scratchName is a fresh database name for a restore drill of database.
-func scratchName(database string) string {
-	b := make([]byte, 4)
-	_, _ = rand.Read(b)
-	p := FilePrefix(database)
-	if len(p) > 46 {
-		p = p[:46]
-	}
-	return p + "_verify_" + hex.EncodeToString(b)
 }
 
 // baseTables lists the base tables of conn's current database.

@@ -39,6 +39,9 @@ func Manager(cfg *config.Config, db *sql.DB, version string, log *slog.Logger) (
 			// timeout: only older leftovers are stale.
 			Grace: max(cfg.BackupTimeout, backup.DefaultGrace),
 		},
+		// A drill (backup:verify) runs at most twice BACKUP_TIMEOUT: a
+		// scratch database older than that was left by a killed worker.
+		ScratchGrace:     max(2*cfg.BackupTimeout, backup.DefaultScratchGrace),
 		CompressionLevel: cfg.BackupGzipLevel,
 		Version:          version,
 		Logger:           log,
