@@ -70,23 +70,13 @@ func runDemo(ctx context.Context, a *app, args []string) error {
 	}
 	defer db.Close()
 
-	if *ifEmpty {
-		exists, err := demo.Exists(ctx, db)
-		if err != nil {
-			return err
-		}
-		if exists {
-			found, err := demo.Objects(ctx, db)
-			if err != nil {
-				return err
-			}
-			if len(found) < len(demo.Tables())+2 {
-				return fmt.Errorf("%s has some demo tables but not all (%s): an earlier seed was cut short, or these tables are not the demo's; check, then run `cantina-ops demo seed --reset`",
-					cfg.DB.String(), strings.Join(found, ", "))
-			}
-			fmt.Fprintf(a.stdout, "demo data already in %s; nothing to do\n", cfg.DB.String())
-			return nil
-		}
+	found, err := demo.Objects(ctx, db)
+	if err != nil {
+		return err
+	}
+	if *ifEmpty && len(found) == len(demo.Tables())+2 {
+		fmt.Fprintf(a.stdout, "demo data already in %s; nothing to do\n", cfg.DB.String())
+		return nil
 	}
 	st, err := demo.Inspect(ctx, db)
 	if err != nil {
@@ -97,8 +87,12 @@ func runDemo(ctx context.Context, a *app, args []string) error {
 			return fmt.Errorf("%w\nRefusing to touch it: nothing was changed. Point DATABASE_URL at a demo database, or pass --force if this one may be overwritten", err)
 		}
 	}
-	if *reset {
-		if err := resetDemo(ctx, a, db, st, *yes, *force); err != nil {
+	if *ifEmpty && len(found) > 0 {
+		return fmt.Errorf("%s has some demo tables but not all (%s): an earlier seed was cut short, or these tables are not the demo's; check, then run `cantina-ops demo seed --reset`",
+			cfg.DB.String(), strings.Join(found, ", "))
+	}
+	if *reset && len(found) > 0 {
+		if err := resetDemo(ctx, a, db, st, found, *yes, *force); err != nil {
 			return err
 		}
 	}
@@ -114,16 +108,9 @@ func runDemo(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-// resetDemo drops the demo objects of st's database after the operator
-// confirmed it (or passed --yes). With nothing to drop it asks nothing.
-func resetDemo(ctx context.Context, a *app, db *sql.DB, st demo.State, yes, force bool) error {
-	found, err := demo.Objects(ctx, db)
-	if err != nil {
-		return err
-	}
-	if len(found) == 0 {
-		return nil
-	}
+// resetDemo drops the demo objects found in st's database after the
+// operator confirmed it on the terminal (or passed --yes).
+func resetDemo(ctx context.Context, a *app, db *sql.DB, st demo.State, found []string, yes, force bool) error {
 	if !yes {
 		what := fmt.Sprintf("Database %s holds demo data", st.Database)
 		if m := st.Marker; m != nil && !m.SeededAt.IsZero() {
@@ -132,8 +119,12 @@ func resetDemo(ctx context.Context, a *app, db *sql.DB, st demo.State, yes, forc
 		if !st.IsDemo() {
 			what = fmt.Sprintf("Database %s has NO demo marker: it may be a real POS database", st.Database)
 		}
-		q := fmt.Sprintf("%s.\nThese %d objects will be DROPPED and seeded again: %s.\nType the database name to confirm: ",
-			what, len(found), strings.Join(found, ", "))
+		these := fmt.Sprintf("These %d objects", len(found))
+		if len(found) == 1 {
+			these = "This object"
+		}
+		q := fmt.Sprintf("%s.\n%s will be DROPPED and seeded again: %s.\nType the database name to confirm: ",
+			what, these, strings.Join(found, ", "))
 		if !confirm(a, q, st.Database) {
 			return errors.New("demo seed --reset cancelled: nothing was changed (pass --yes to skip this question)")
 		}

@@ -233,18 +233,6 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
-// Exists reports whether the demo's products table exists in db's current
-// database: the signal that the demo data was loaded before.
-func Exists(ctx context.Context, db *sql.DB) (bool, error) {
-	var n int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.TABLES
-	                                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'products'`).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("look for demo tables: %w", err)
-	}
-	return n > 0, nil
-}
-
 // Reset drops the demo's trigger, view and tables (children first) from db's
 // current database. Objects that are missing are skipped; nothing else is
 // touched, the marker included: the database stays a demo database. Like

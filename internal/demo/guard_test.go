@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -57,45 +56,6 @@ func TestStateCheck(t *testing.T) {
 	}
 }
 
-// snapshot is what a guard refusal must leave unchanged: every table and
-// view with its row count and checksum, and every trigger.
-func snapshot(t *testing.T, db *sql.DB) map[string]string {
-	t.Helper()
-	snap := map[string]string{}
-	rows, err := db.Query(`SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE()
-	                       UNION ALL SELECT TRIGGER_NAME, 'TRIGGER' FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var name, kind string
-		if err := rows.Scan(&name, &kind); err != nil {
-			t.Fatal(err)
-		}
-		snap[name] = kind
-		if kind == "BASE TABLE" {
-			tables = append(tables, name)
-		}
-	}
-	if err := rows.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for _, name := range tables {
-		var n int64
-		var table string
-		var sum sql.NullInt64
-		if err := db.QueryRow("SELECT COUNT(*) FROM `" + name + "`").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.QueryRow("CHECKSUM TABLE `"+name+"`").Scan(&table, &sum); err != nil {
-			t.Fatal(err)
-		}
-		snap[name] += fmt.Sprintf(" rows=%d checksum=%d", n, sum.Int64)
-	}
-	return snap
-}
-
 // realDatabase returns a fresh database that looks like a real POS one: two
 // tables with rows, one of them named like a demo table, and no marker.
 func realDatabase(t *testing.T) *sql.DB {
@@ -121,7 +81,7 @@ func TestGuardRefusesRealDatabase(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	db := realDatabase(t)
-	before := snapshot(t, db)
+	before := testenv.Snapshot(t, db)
 
 	st, err := Inspect(ctx, db)
 	if err != nil {
@@ -136,7 +96,7 @@ func TestGuardRefusesRealDatabase(t *testing.T) {
 	if err := Reset(ctx, db, false); !errors.Is(err, ErrNotDemo) {
 		t.Errorf("Reset: err = %v, want ErrNotDemo", err)
 	}
-	if after := snapshot(t, db); !reflect.DeepEqual(after, before) {
+	if after := testenv.Snapshot(t, db); !reflect.DeepEqual(after, before) {
 		t.Errorf("the refused database changed:\nbefore %v\nafter  %v", before, after)
 	}
 }
