@@ -76,6 +76,18 @@ func TestDemoSeed(t *testing.T) {
 	if err := db.QueryRow("SELECT seed FROM " + demo.MarkerTable).Scan(&seed); err != nil || seed != 2 {
 		t.Errorf("marker after demo seed --reset --seed 2: seed %d, %v", seed, err)
 	}
+
+	// A demo seeded before the marker existed (make run's .state, the
+	// benchmark's cache): --if-empty leaves it alone, --reset needs --force.
+	if _, err := db.Exec("DROP TABLE " + demo.MarkerTable); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := run("demo", "seed", "--size", "1MB", "--if-empty"); code != 0 || !strings.Contains(out, "nothing to do") {
+		t.Errorf("--if-empty on an unmarked complete demo: exit %d:\n%s", code, out)
+	}
+	if code, out := run("demo", "seed", "--size", "1MB", "--reset", "--yes"); code != 1 || !strings.Contains(out, "all of them demo tables") {
+		t.Errorf("--reset on an unmarked complete demo: exit %d, want 1 with a hint:\n%s", code, out)
+	}
 }
 
 // TestDemoSeedRefusesRealDatabase: against a database with real tables and
