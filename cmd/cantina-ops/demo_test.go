@@ -96,16 +96,11 @@ func TestDemoSeed(t *testing.T) {
 func TestDemoSeedRefusesRealDatabase(t *testing.T) {
 	srv, name := testenv.MySQLDatabase(t)
 	db := srv.Open(t, name)
-	for _, stmt := range []string{
+	testenv.ExecAll(t, db,
 		"CREATE TABLE products (id INT PRIMARY KEY, name VARCHAR(50))",
 		"INSERT INTO products VALUES (1, 'Bocadillo'), (2, 'Zumo')",
 		"CREATE TABLE django_migrations (id INT PRIMARY KEY, app VARCHAR(50))",
-		"INSERT INTO django_migrations VALUES (1, 'pos'), (2, 'auth'), (3, 'sessions')",
-	} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
+		"INSERT INTO django_migrations VALUES (1, 'pos'), (2, 'auth'), (3, 'sessions')")
 	run := demoRunner(t, srv, name)
 	before := testenv.Snapshot(t, db)
 

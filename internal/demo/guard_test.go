@@ -62,16 +62,11 @@ func realDatabase(t *testing.T) *sql.DB {
 	t.Helper()
 	srv, name := testenv.MySQLDatabase(t)
 	db := srv.Open(t, name)
-	for _, stmt := range []string{
+	testenv.ExecAll(t, db,
 		"CREATE TABLE products (id INT PRIMARY KEY, name VARCHAR(50))",
 		"INSERT INTO products VALUES (1, 'Bocadillo de tortilla'), (2, 'Zumo')",
 		"CREATE TABLE pos_sale (id INT PRIMARY KEY, total DECIMAL(8,2))",
-		"INSERT INTO pos_sale VALUES (1, 3.50), (2, 1.20), (3, 0.90)",
-	} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatalf("%s: %v", stmt, err)
-		}
-	}
+		"INSERT INTO pos_sale VALUES (1, 3.50), (2, 1.20), (3, 0.90)")
 	return db
 }
 
@@ -175,11 +170,7 @@ func TestInspectEmptyMarkerTable(t *testing.T) {
 	ctx := context.Background()
 	srv, name := testenv.MySQLDatabase(t)
 	db := srv.Open(t, name)
-	for _, stmt := range []string{markerSchema, "CREATE TABLE orders (id INT)"} {
-		if _, err := db.Exec(stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
+	testenv.ExecAll(t, db, markerSchema, "CREATE TABLE orders (id INT)")
 	st, err := Inspect(ctx, db)
 	if err != nil {
 		t.Fatal(err)

@@ -46,3 +46,14 @@ func Snapshot(tb testing.TB, db *sql.DB) map[string]string {
 	}
 	return snap
 }
+
+// ExecAll runs each statement on db in order and fails the test at the
+// first error: for building small fixtures.
+func ExecAll(tb testing.TB, db *sql.DB, stmts ...string) {
+	tb.Helper()
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			tb.Fatalf("%.80s: %v", s, err)
+		}
+	}
+}
