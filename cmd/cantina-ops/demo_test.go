@@ -94,13 +94,8 @@ func TestDemoSeed(t *testing.T) {
 // no demo marker, every form of `demo seed` without --force refuses, says
 // what it found and changes nothing; --force --reset --yes then seeds it.
 func TestDemoSeedRefusesRealDatabase(t *testing.T) {
-	srv, name := testenv.MySQLDatabase(t)
+	srv, name := testenv.POSDatabase(t)
 	db := srv.Open(t, name)
-	testenv.ExecAll(t, db,
-		"CREATE TABLE products (id INT PRIMARY KEY, name VARCHAR(50))",
-		"INSERT INTO products VALUES (1, 'Bocadillo'), (2, 'Zumo')",
-		"CREATE TABLE django_migrations (id INT PRIMARY KEY, app VARCHAR(50))",
-		"INSERT INTO django_migrations VALUES (1, 'pos'), (2, 'auth'), (3, 'sessions')")
 	run := demoRunner(t, srv, name)
 	before := testenv.Snapshot(t, db)
 

@@ -56,18 +56,12 @@ func TestStateCheck(t *testing.T) {
 	}
 }
 
-// realDatabase returns a fresh database that looks like a real POS one: two
-// tables with rows, one of them named like a demo table, and no marker.
+// realDatabase returns a fresh database that looks like a real POS one:
+// products and django_migrations with rows, and no marker.
 func realDatabase(t *testing.T) *sql.DB {
 	t.Helper()
-	srv, name := testenv.MySQLDatabase(t)
-	db := srv.Open(t, name)
-	testenv.ExecAll(t, db,
-		"CREATE TABLE products (id INT PRIMARY KEY, name VARCHAR(50))",
-		"INSERT INTO products VALUES (1, 'Bocadillo de tortilla'), (2, 'Zumo')",
-		"CREATE TABLE pos_sale (id INT PRIMARY KEY, total DECIMAL(8,2))",
-		"INSERT INTO pos_sale VALUES (1, 3.50), (2, 1.20), (3, 0.90)")
-	return db
+	srv, name := testenv.POSDatabase(t)
+	return srv.Open(t, name)
 }
 
 // TestGuardRefusesRealDatabase: Seed and Reset refuse a database with
@@ -82,10 +76,10 @@ func TestGuardRefusesRealDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Marker != nil || !reflect.DeepEqual(st.Tables, []string{"pos_sale", "products"}) || st.IsDemo() {
+	if st.Marker != nil || !reflect.DeepEqual(st.Tables, []string{"django_migrations", "products"}) || st.IsDemo() {
 		t.Fatalf("Inspect = %+v, want the two tables and no marker", st)
 	}
-	if _, err := Seed(ctx, db, Options{Size: testSize, Seed: 1}); !errors.Is(err, ErrNotDemo) || !strings.Contains(err.Error(), "has 2 tables (pos_sale, products)") {
+	if _, err := Seed(ctx, db, Options{Size: testSize, Seed: 1}); !errors.Is(err, ErrNotDemo) || !strings.Contains(err.Error(), "has 2 tables (django_migrations, products)") {
 		t.Errorf("Seed: err = %v, want ErrNotDemo naming the tables", err)
 	}
 	if err := Reset(ctx, db, false); !errors.Is(err, ErrNotDemo) {
@@ -115,8 +109,8 @@ func TestGuardForce(t *testing.T) {
 	if st.Marker == nil || st.Marker.SeededBy != "cantina-ops test" || !st.IsDemo() {
 		t.Errorf("after a forced Seed: marker %+v, want one by cantina-ops test", st.Marker)
 	}
-	if n := count(t, db, "SELECT COUNT(*) FROM pos_sale"); n != 3 {
-		t.Errorf("pos_sale has %d rows after the forced seed, want its 3", n)
+	if n := count(t, db, "SELECT COUNT(*) FROM django_migrations"); n != 3 {
+		t.Errorf("django_migrations has %d rows after the forced seed, want its 3", n)
 	}
 	if n := count(t, db, "SELECT COUNT(*) FROM products WHERE name = 'Zumo'"); n != 0 {
 		t.Errorf("the old products rows survived a forced reset")

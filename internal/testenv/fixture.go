@@ -57,3 +57,17 @@ func ExecAll(tb testing.TB, db *sql.DB, stmts ...string) {
 		}
 	}
 }
+
+// POSDatabase returns a fresh database that looks like a real POS database
+// (the kind the demo guard must refuse): products (a name the demo uses too)
+// with 2 rows and django_migrations with 3, and nothing else.
+func POSDatabase(tb testing.TB) (MySQLServer, string) {
+	tb.Helper()
+	s, name := MySQLDatabase(tb)
+	ExecAll(tb, s.Open(tb, name),
+		"CREATE TABLE products (id INT PRIMARY KEY, name VARCHAR(50))",
+		"INSERT INTO products VALUES (1, 'Bocadillo de tortilla'), (2, 'Zumo')",
+		"CREATE TABLE django_migrations (id INT PRIMARY KEY, app VARCHAR(50))",
+		"INSERT INTO django_migrations VALUES (1, 'pos'), (2, 'auth'), (3, 'sessions')")
+	return s, name
+}
