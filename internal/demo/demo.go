@@ -27,6 +27,10 @@ var tableNames = []string{"categories", "products", "customers", "users", "sales
 // Tables returns the demo tables' names, parents before children.
 func Tables() []string { return append([]string(nil), tableNames...) }
 
+// BaseTables returns every base table a seeded database holds: the demo
+// tables, then MarkerTable.
+func BaseTables() []string { return append(Tables(), MarkerTable) }
+
 // View and Trigger name the demo's other objects.
 const (
 	View    = "daily_sales"
