@@ -132,49 +132,17 @@ if [ -n "$(git status --porcelain -- cmd internal go.mod go.sum 2>/dev/null)" ];
 	GIT_REV="$GIT_REV + uncommitted changes"
 fi
 
-# start_mariadb DIR PORT: like svc_start_mariadb, with the benchmark's
-# buffer pool and redo log (the same server for every tool).
-start_mariadb() {
-	local dir=$1 port=$2 pid user
-	user=$(id -un)
-	mkdir -p "$dir"
-	svc_check_port mariadb "$port" || return 1
-	SVC_MYSQL_SOCKET="$dir/mysqld.sock"
-	if [ ${#SVC_MYSQL_SOCKET} -gt 100 ]; then # sun_path holds 108 bytes
-		SVC_MYSQL_SOCKET="${TMPDIR:-/tmp}/cantina-bench-mysqld-$port.sock"
-	fi
-	if [ ! -f "$dir/data/.cantina-initialised" ]; then
-		rm -rf "$dir/data"
-		log "initialising MariaDB data dir $dir/data"
-		mariadb-install-db --no-defaults --user="$user" --datadir="$dir/data" \
-			--auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 ||
-			{
-				tail -n 20 "$dir/install.log" >&2
-				return 1
-			}
-		touch "$dir/data/.cantina-initialised"
-	fi
-	: >"$dir/mariadb.log"
-	mariadbd --no-defaults --user="$user" --datadir="$dir/data" --port="$port" \
-		--bind-address=127.0.0.1 --socket="$SVC_MYSQL_SOCKET" --pid-file="$dir/mariadbd.pid" \
-		--skip-name-resolve --skip-log-bin \
-		--innodb-buffer-pool-size="$BUFFER_POOL" --innodb-log-file-size=512M \
-		--max-allowed-packet=256M \
-		--log-error="$dir/mariadb.log" >>"$dir/mariadb.log" 2>&1 &
-	pid=$!
-	svc_wait_ready mariadb "$pid" "$dir/mariadb.log" 300 svc_mariadb_ready "$pid" "$port" "$SVC_MYSQL_SOCKET" || return 1
-	svc_register "$pid" mariadb
-	MYSQL_PID=$pid
-	log "mariadb ready on 127.0.0.1:$port (pid $pid, buffer pool $BUFFER_POOL)"
+# bench_mariadb PORT: the library's MariaDB with the benchmark's buffer pool,
+# redo log and packet size (the same server for every tool); the first start
+# after a killed run may recover for a while.
+bench_mariadb() {
+	svc_start_mariadb "$STATE/mariadb" "$1" --innodb-buffer-pool-size="$BUFFER_POOL" \
+		--innodb-log-file-size=512M --max-allowed-packet=256M
 }
-
-PORT=""
-for try in 1 2 3; do
-	PORT=$(svc_free_port $((3410 + try * 10))) || svc_die "no free port for MariaDB"
-	start_mariadb "$STATE/mariadb" "$PORT" && break
-	PORT=""
-done
-[ -n "$PORT" ] || svc_die "could not start MariaDB (see $STATE/mariadb/mariadb.log)"
+SVC_MARIADB_WAIT=300
+svc_start_on mariadb 3420 bench_mariadb
+PORT=$SVC_PORT
+MYSQL_PID=$SVC_MARIADB_PID
 
 # One account for every tool; its password reaches the clients through a
 # defaults file and cantina-ops through DATABASE_URL in its environment.

@@ -14,6 +14,8 @@ SVC_PIDS=()        # servers started by this shell, in start order
 SVC_NAMES=()
 SVC_APT_UPDATED=0
 SVC_MYSQL_SOCKET=""
+SVC_MARIADB_PID="" # set by svc_start_mariadb
+SVC_PORT=""        # set by svc_start_on
 SVC_MAILPIT=""
 
 # Debian puts mariadbd in /usr/sbin, which a non-root PATH may lack.
@@ -177,10 +179,15 @@ svc_mariadb_ready() {
 	mariadb-admin --no-defaults --socket="$3" -uroot --connect-timeout=2 ping && svc_listens "$1" "$2"
 }
 
-# svc_start_mariadb DIR PORT: a MariaDB on 127.0.0.1:PORT with its data in
-# DIR/data (initialised once) and root reachable through SVC_MYSQL_SOCKET.
+# svc_start_mariadb DIR PORT [OPTION...]: a MariaDB on 127.0.0.1:PORT with
+# its data in DIR/data (initialised once) and root reachable through
+# SVC_MYSQL_SOCKET; sets SVC_MARIADB_PID. The OPTIONs go to mariadbd after
+# ours and so win over them (e.g. --innodb-buffer-pool-size=2G).
+# SVC_MARIADB_WAIT: seconds to wait for it to answer (default 60; a big
+# buffer pool or a crash recovery can take longer).
 svc_start_mariadb() {
 	local dir=$1 port=$2 pid user
+	shift 2
 	user=$(id -un)
 	mkdir -p "$dir"
 	dir=$(cd "$dir" && pwd)
@@ -204,11 +211,12 @@ svc_start_mariadb() {
 	setsid mariadbd --no-defaults --user="$user" --datadir="$dir/data" --port="$port" \
 		--bind-address=127.0.0.1 --socket="$SVC_MYSQL_SOCKET" --pid-file="$dir/mariadbd.pid" \
 		--skip-name-resolve --skip-log-bin --innodb-buffer-pool-size=64M \
-		--log-error="$dir/mariadb.log" >>"$dir/mariadb.log" 2>&1 &
+		--log-error="$dir/mariadb.log" "$@" >>"$dir/mariadb.log" 2>&1 &
 	pid=$!
-	svc_wait_ready mariadb "$pid" "$dir/mariadb.log" 60 svc_mariadb_ready "$pid" "$port" "$SVC_MYSQL_SOCKET" || return 1
+	svc_wait_ready mariadb "$pid" "$dir/mariadb.log" "${SVC_MARIADB_WAIT:-60}" svc_mariadb_ready "$pid" "$port" "$SVC_MYSQL_SOCKET" || return 1
 	svc_register "$pid" mariadb
-	svc_log "mariadb ready on 127.0.0.1:$port (pid $pid)"
+	SVC_MARIADB_PID=$pid
+	svc_log "mariadb ready on 127.0.0.1:$port (pid $pid${*:+; $*})"
 }
 
 # svc_mariadb_account USER PASSWORD: creates (or resets the password of)
@@ -244,6 +252,24 @@ svc_start_mailpit() {
 	svc_wait_ready mailpit "$pid" "$dir/mailpit.log" 30 svc_mailpit_ready "$pid" "$smtp" "$http" || return 1
 	svc_register "$pid" mailpit
 	svc_log "mailpit ready: smtp 127.0.0.1:$smtp, http://127.0.0.1:$http (pid $pid)"
+}
+
+# svc_start_on NAME FIRST_PORT CMD...: runs CMD with a free port (from
+# FIRST_PORT on) appended, retrying on the next free port if another process
+# grabbed it first. Sets SVC_PORT; dies after three failed attempts.
+svc_start_on() {
+	local name=$1 port=$2 try
+	shift 2
+	for try in 1 2 3; do
+		port=$(svc_free_port "$port") || break
+		if "$@" "$port"; then
+			SVC_PORT=$port
+			return 0
+		fi
+		svc_log "starting $name on port $port failed (attempt $try)"
+		port=$((port + 1))
+	done
+	svc_die "could not start $name"
 }
 
 # svc_stop_pid PID NAME: SIGTERM, wait up to 30 s, then SIGKILL; reaps PID.

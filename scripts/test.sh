@@ -33,36 +33,18 @@ svc_ensure_mailpit
 
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/cantina-test.XXXXXX")
 
-# start_on NAME FIRST_PORT CMD...: runs CMD with a free port (from FIRST_PORT
-# on) appended, retrying on the next free port if another process grabbed
-# it first. Sets PORT_USED.
-start_on() {
-	local name=$1 port=$2 try
-	shift 2
-	for try in 1 2 3; do
-		port=$(svc_free_port "$port") || return 1
-		if "$@" "$port"; then
-			PORT_USED=$port
-			return 0
-		fi
-		svc_log "starting $name on port $port failed (attempt $try)"
-		port=$((port + 1))
-	done
-	svc_die "could not start $name"
-}
-
 start_mailpit() {
 	local http
 	http=$(svc_free_port $(($1 + 7000))) || return 1
 	svc_start_mailpit "$STATE/mailpit" "$1" "$http" && MAILPIT_HTTP=$http
 }
 
-start_on redis 6390 svc_start_redis "$STATE/redis"
-REDIS_PORT=$PORT_USED
-start_on mariadb 3307 svc_start_mariadb "$STATE/mariadb"
-MYSQL_PORT=$PORT_USED
-start_on mailpit 1026 start_mailpit
-SMTP_PORT=$PORT_USED
+svc_start_on redis 6390 svc_start_redis "$STATE/redis"
+REDIS_PORT=$SVC_PORT
+svc_start_on mariadb 3307 svc_start_mariadb "$STATE/mariadb"
+MYSQL_PORT=$SVC_PORT
+svc_start_on mailpit 1026 start_mailpit
+SMTP_PORT=$SVC_PORT
 
 DB_USER=cantina
 DB_PASSWORD='p@ss:w/rd%'"$(svc_random_password | head -c 8)"

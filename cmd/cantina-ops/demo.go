@@ -15,21 +15,40 @@ import (
 	"github.com/cantina-pos/cantina-ops/internal/demo"
 )
 
+const demoSeedArgs = "[--size 50MB] [--seed 1] [--reset [--yes] | --if-empty] [--force]"
+
+// demoSeedHelp follows the flags in `demo seed --help`.
+const demoSeedHelp = `
+demo seed only changes a demo database: one that is empty (it becomes a demo
+database) or that an earlier demo seed marked (table ` + demo.MarkerTable + `).
+A database with other tables and no marker may be the real POS database: demo
+seed refuses it and changes nothing, unless --force.
+--reset drops the demo tables first and asks for the database name on a
+terminal; without one (scripts, tests) it needs --yes.`
+
 // runDemo is `cantina-ops demo seed`: it creates the configured database if
-// needed and fills it with the demo POS data.
+// needed and fills it with the demo POS data, refusing a database that is
+// not a demo database.
 func runDemo(ctx context.Context, a *app, args []string) error {
 	if len(args) == 0 || args[0] != "seed" {
-		fmt.Fprintln(a.stderr, "Usage: cantina-ops demo seed [--size 50MB] [--seed 1] [--reset | --if-empty]")
+		fmt.Fprintln(a.stderr, "Usage: cantina-ops demo seed "+demoSeedArgs)
 		if len(args) == 0 {
 			return errUsage
 		}
 		return fmt.Errorf("%w: unknown demo command %q", errUsage, args[0])
 	}
-	fs := newFlags(a, "demo seed", "[--size 50MB] [--seed 1] [--reset | --if-empty]")
+	fs := newFlags(a, "demo seed", demoSeedArgs)
+	flagsUsage := fs.Usage
+	fs.Usage = func() {
+		flagsUsage()
+		fmt.Fprintln(a.stderr, demoSeedHelp)
+	}
 	sizeFlag := fs.String("size", "50MB", "approximate data size (e.g. 200MB, 1GB, 512KiB)")
 	seed := fs.Int64("seed", 1, "random seed: the same seed and size give the same data")
-	reset := fs.Bool("reset", false, "drop the demo tables, view and trigger first")
+	reset := fs.Bool("reset", false, "drop the demo tables, view and trigger first (asks on a terminal; needs --yes without one)")
+	yes := fs.Bool("yes", false, "with --reset: drop without asking")
 	ifEmpty := fs.Bool("if-empty", false, "do nothing when the demo data is already there")
+	force := fs.Bool("force", false, "also seed (and --reset) a database that has tables but no demo marker: it may be a real POS database")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -51,39 +70,66 @@ func runDemo(ctx context.Context, a *app, args []string) error {
 	}
 	defer db.Close()
 
-	if *ifEmpty {
-		exists, err := demo.Exists(ctx, db)
-		if err != nil {
-			return err
-		}
-		if exists {
-			found, err := demo.Objects(ctx, db)
-			if err != nil {
-				return err
-			}
-			if len(found) < len(demo.Tables())+2 {
-				return fmt.Errorf("%s has some demo tables but not all (%s): an earlier seed was cut short, or these tables are not the demo's; check, then run `cantina-ops demo seed --reset`",
-					cfg.DB.String(), strings.Join(found, ", "))
-			}
-			fmt.Fprintf(a.stdout, "demo data already in %s; nothing to do\n", cfg.DB.String())
-			return nil
+	found, err := demo.Objects(ctx, db)
+	if err != nil {
+		return err
+	}
+	if *ifEmpty && len(found) == len(demo.Tables())+2 {
+		fmt.Fprintf(a.stdout, "demo data already in %s; nothing to do\n", cfg.DB.String())
+		return nil
+	}
+	st, err := demo.Inspect(ctx, db)
+	if err != nil {
+		return err
+	}
+	if !*force {
+		if err := st.Check(); err != nil {
+			return fmt.Errorf("%w\nRefusing to touch it: nothing was changed. Point DATABASE_URL at a demo database, or pass --force if this one may be overwritten", err)
 		}
 	}
-	if *reset {
-		if err := demo.Reset(ctx, db); err != nil {
+	if *ifEmpty && len(found) > 0 {
+		return fmt.Errorf("%s has some demo tables but not all (%s): an earlier seed was cut short, or these tables are not the demo's; check, then run `cantina-ops demo seed --reset`",
+			cfg.DB.String(), strings.Join(found, ", "))
+	}
+	if *reset && len(found) > 0 {
+		if err := resetDemo(ctx, a, db, st, found, *yes, *force); err != nil {
 			return err
 		}
 	}
 	fmt.Fprintf(a.stdout, "seeding %s with about %s of demo data (seed %d)…\n", cfg.DB.String(), *sizeFlag, *seed)
-	st, err := demo.Seed(ctx, db, demo.Options{Size: size, Seed: *seed})
+	stats, err := demo.Seed(ctx, db, demo.Options{Size: size, Seed: *seed, Force: *force, By: "cantina-ops " + version})
 	if errors.Is(err, demo.ErrExists) {
 		return fmt.Errorf("%w\nRun `cantina-ops demo seed --reset` to replace the demo data, or --if-empty to keep it", err)
 	}
 	if err != nil {
 		return err
 	}
-	printSeedStats(a, st)
+	printSeedStats(a, stats)
 	return nil
+}
+
+// resetDemo drops the demo objects found in st's database after the
+// operator confirmed it on the terminal (or passed --yes).
+func resetDemo(ctx context.Context, a *app, db *sql.DB, st demo.State, found []string, yes, force bool) error {
+	if !yes {
+		what := fmt.Sprintf("Database %s holds demo data", st.Database)
+		if m := st.Marker; m != nil && !m.SeededAt.IsZero() {
+			what += fmt.Sprintf(" (seeded %s by %s)", m.SeededAt.Format(time.DateTime+" MST"), m.SeededBy)
+		}
+		if !st.IsDemo() {
+			what = fmt.Sprintf("Database %s has NO demo marker: it may be a real POS database", st.Database)
+		}
+		these := fmt.Sprintf("These %d objects", len(found))
+		if len(found) == 1 {
+			these = "This object"
+		}
+		q := fmt.Sprintf("%s.\n%s will be DROPPED and seeded again: %s.\nType the database name to confirm: ",
+			what, these, strings.Join(found, ", "))
+		if !confirm(a, q, st.Database) {
+			return errors.New("demo seed --reset cancelled: nothing was changed (pass --yes to skip this question)")
+		}
+	}
+	return demo.Reset(ctx, db, force)
 }
 
 // openDemoDB opens the configured database, creating it first when it does

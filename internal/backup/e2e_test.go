@@ -123,7 +123,7 @@ func TestEndToEndNative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if man.Engine != native.Name || man.ServerVersion == "" || len(man.Tables) != len(demo.Tables()) {
+	if man.Engine != native.Name || man.ServerVersion == "" || len(man.Tables) != len(demo.BaseTables()) {
 		t.Fatalf("manifest: %+v", man)
 	}
 	for _, tbl := range man.Tables {
@@ -143,7 +143,7 @@ func TestEndToEndNative(t *testing.T) {
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	if !rep.RestoreTest || len(rep.Tables) != len(demo.Tables()) {
+	if !rep.RestoreTest || len(rep.Tables) != len(demo.BaseTables()) {
 		t.Fatalf("verify report: %+v", rep)
 	}
 	for _, tc := range rep.Tables {
@@ -173,7 +173,7 @@ func TestEndToEndNative(t *testing.T) {
 		t.Fatalf("restore over a full database: %v, want ErrTargetNotEmpty", err)
 	}
 	st, err := m.Target(ctx, target)
-	if err != nil || !st.Exists || len(st.Objects) != len(demo.Tables())+1 {
+	if err != nil || !st.Exists || len(st.Objects) != len(demo.BaseTables())+1 {
 		t.Fatalf("Target = %+v, %v", st, err)
 	}
 	tdb := srv.Open(t, target)
@@ -191,7 +191,7 @@ func TestEndToEndNative(t *testing.T) {
 		t.Fatalf("replace: %+v", res)
 	}
 	sameChecksums(t, "backup restore --yes", want, checksums(t, srv, target))
-	if st, _ := m.Target(ctx, target); len(st.Objects) != len(demo.Tables())+1 {
+	if st, _ := m.Target(ctx, target); len(st.Objects) != len(demo.BaseTables())+1 {
 		t.Errorf("after replace the target holds %q", st.Objects)
 	}
 
@@ -505,14 +505,14 @@ func TestMysqldumpEngineBackup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if man.Engine != mysqldump.Name || len(man.Tables) != len(demo.Tables()) {
+	if man.Engine != mysqldump.Name || len(man.Tables) != len(demo.BaseTables()) {
 		t.Fatalf("manifest: %+v", man)
 	}
 	rep, err := m.Verify(ctx, man.Name, true)
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
-	if len(rep.Tables) != len(demo.Tables()) {
+	if len(rep.Tables) != len(demo.BaseTables()) {
 		t.Fatalf("verify report: %+v", rep)
 	}
 	for _, tc := range rep.Tables {

@@ -5,7 +5,9 @@
 // chosen approximate size, with the values that trip up backup tools (NULLs,
 // empty strings, accents, emoji, quotes, backslashes, NUL bytes in text and
 // blobs). It is what `cantina-ops demo seed` and `make run` load, and what
-// backup and restore tests run against.
+// backup and restore tests run against. Seed marks the database it fills
+// (MarkerTable), and Seed and Reset refuse a database that has tables but
+// no marker: a real POS database is never overwritten by accident.
 package demo
 
 import (
@@ -24,6 +26,10 @@ var tableNames = []string{"categories", "products", "customers", "users", "sales
 
 // Tables returns the demo tables' names, parents before children.
 func Tables() []string { return append([]string(nil), tableNames...) }
+
+// BaseTables returns every base table a seeded database holds: the demo
+// tables, then MarkerTable.
+func BaseTables() []string { return append(Tables(), MarkerTable) }
 
 // View and Trigger name the demo's other objects.
 const (
@@ -44,6 +50,12 @@ type Options struct {
 	Size int64
 	// Seed selects the data: the same Seed and Size give identical content.
 	Seed int64
+	// Force seeds a database that is not a demo database (it has tables
+	// but no MarkerTable), which then becomes one.
+	Force bool
+	// By names the program in the marker, e.g. "cantina-ops v1.2.0";
+	// empty: "cantina-ops".
+	By string
 }
 
 // TableStats describes one table after seeding.
@@ -96,30 +108,39 @@ const commitEvery = 16
 // tables and one each for sales, sale_lines and payments.
 const loaders = 4
 
-// Seed creates the demo schema in db's current database and fills it. It
-// fails with ErrExists when any demo object is already there (call Reset
-// first to start over). When it fails after creating tables, including on
-// cancellation, it drops them again, so that a database never holds a
-// half-loaded demo. It uses up to 4 connections of db, each discarded
-// afterwards rather than returned to the pool with its bulk-load settings.
+// Seed creates the demo schema in db's current database and fills it.
+//
+// It refuses, with ErrNotDemo and changing nothing, a database that has
+// tables but no MarkerTable (a real POS database, perhaps), unless
+// o.Force; it fails with ErrExists when any demo object is already there
+// (call Reset first to start over). It then writes the marker, before any
+// demo table, and records the finished seed in it. When it fails after
+// creating tables, including on cancellation, it drops them again, so
+// that a database never holds a half-loaded demo; the marker stays. It
+// uses up to 4 connections of db, each discarded afterwards rather than
+// returned to the pool with its bulk-load settings.
 func Seed(ctx context.Context, db *sql.DB, o Options) (_ Stats, err error) {
 	start := time.Now()
 	if m := db.Stats().MaxOpenConnections; m > 0 && m < loaders {
 		return Stats{}, fmt.Errorf("seed: needs %d connections, db allows %d", loaders, m)
 	}
-	var dbName sql.NullString
-	if err := db.QueryRowContext(ctx, "SELECT DATABASE()").Scan(&dbName); err != nil {
-		return Stats{}, fmt.Errorf("seed: current database: %w", err)
-	}
-	if !dbName.Valid {
-		return Stats{}, errors.New("seed: no database selected (put a database name in the connection)")
+	state, err := guard(ctx, db, o.Force)
+	if err != nil {
+		return Stats{}, fmt.Errorf("seed: %w", err)
 	}
 	found, err := Objects(ctx, db)
 	if err != nil {
 		return Stats{}, err
 	}
 	if len(found) > 0 {
-		return Stats{}, fmt.Errorf("seed database %s: %w (%s)", dbName.String, ErrExists, strings.Join(found, ", "))
+		return Stats{}, fmt.Errorf("seed database %s: %w (%s)", state.Database, ErrExists, strings.Join(found, ", "))
+	}
+	by := o.By
+	if by == "" {
+		by = "cantina-ops"
+	}
+	if err := mark(ctx, db, by); err != nil {
+		return Stats{}, fmt.Errorf("seed database %s: %w", state.Database, err)
 	}
 
 	// Tables are created without their secondary keys and foreign keys,
@@ -139,7 +160,7 @@ func Seed(ctx context.Context, db *sql.DB, o Options) (_ Stats, err error) {
 		if err != nil {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 			defer cancel()
-			if rerr := Reset(cctx, db); rerr != nil {
+			if rerr := dropObjects(cctx, db); rerr != nil {
 				err = errors.Join(err, fmt.Errorf("clean up after the failed seed: %w", rerr))
 			}
 		}
@@ -162,6 +183,9 @@ func Seed(ctx context.Context, db *sql.DB, o Options) (_ Stats, err error) {
 	}
 	for i := range st.Tables {
 		st.Tables[i].Rows = rows[st.Tables[i].Name]
+	}
+	if err := markSeeded(ctx, db, by, o); err != nil {
+		return Stats{}, fmt.Errorf("seed: %w", err)
 	}
 	st.Elapsed = time.Since(start)
 	return st, nil
@@ -213,22 +237,20 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
 }
 
-// Exists reports whether the demo's products table exists in db's current
-// database: the signal that the demo data was loaded before.
-func Exists(ctx context.Context, db *sql.DB) (bool, error) {
-	var n int
-	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.TABLES
-	                                 WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'products'`).Scan(&n)
-	if err != nil {
-		return false, fmt.Errorf("look for demo tables: %w", err)
-	}
-	return n > 0, nil
-}
-
 // Reset drops the demo's trigger, view and tables (children first) from db's
 // current database. Objects that are missing are skipped; nothing else is
-// touched.
-func Reset(ctx context.Context, db *sql.DB) error {
+// touched, the marker included: the database stays a demo database. Like
+// Seed, it refuses with ErrNotDemo a database that is not a demo database,
+// unless force.
+func Reset(ctx context.Context, db *sql.DB, force bool) error {
+	if _, err := guard(ctx, db, force); err != nil {
+		return fmt.Errorf("reset demo: %w", err)
+	}
+	return dropObjects(ctx, db)
+}
+
+// dropObjects drops the demo's trigger, view and tables, unguarded.
+func dropObjects(ctx context.Context, db *sql.DB) error {
 	stmts := []string{"DROP TRIGGER IF EXISTS `" + Trigger + "`", "DROP VIEW IF EXISTS `" + View + "`"}
 	for i := len(tableNames) - 1; i >= 0; i-- {
 		stmts = append(stmts, "DROP TABLE IF EXISTS `"+tableNames[i]+"`")

@@ -171,20 +171,29 @@ func writeDefaults(path, content string) error {
 	return f.Close()
 }
 
-// childEnv is the dump program's environment: ours without the variables
-// the MySQL/MariaDB clients read (MYSQL_PWD, MYSQL_HOST, MYSQL_TCP_PORT,
-// MYSQL_TEST_LOGIN_FILE, MARIADB_…), and with HOME set to the run's
-// private directory so no ~/.my.cnf or ~/.mylogin.cnf is read.
+// childEnvNames are the only variables of ours the dump program inherits:
+// where programs are (PATH), the time zone and locale of its messages and
+// of the trailer's date, where OpenSSL finds the system's CA certificates
+// (a TLS connection verified against them), and SYSTEMROOT, without which
+// nothing starts on Windows. Everything else stays out: our environment
+// holds DATABASE_URL, EMAIL_HOST_PASSWORD, S3_SECRET_ACCESS_KEY and the
+// like, and the client reads MYSQL_PWD, MYSQL_HOST, MARIADB_… itself.
+var childEnvNames = []string{"PATH", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "SSL_CERT_FILE", "SSL_CERT_DIR", "SYSTEMROOT"}
+
+// childEnv is the dump program's environment: the childEnvNames variables
+// of parent (names compared without case, as Windows does), and HOME set
+// to the run's private directory so that no ~/.my.cnf or ~/.mylogin.cnf
+// is read. The credentials go through the option file, never here.
 func childEnv(parent []string, home string) []string {
-	env := make([]string, 0, len(parent)+1)
+	env := make([]string, 0, len(childEnvNames)+1)
 	for _, kv := range parent {
 		name, _, _ := strings.Cut(kv, "=")
-		switch {
-		case name == "HOME",
-			strings.HasPrefix(name, "MYSQL_"), strings.HasPrefix(name, "MARIADB_"), strings.HasPrefix(name, "LIBMYSQL_"):
-			continue
+		for _, keep := range childEnvNames {
+			if strings.EqualFold(name, keep) {
+				env = append(env, kv)
+				break
+			}
 		}
-		env = append(env, kv)
 	}
 	return append(env, "HOME="+home)
 }

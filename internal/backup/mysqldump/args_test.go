@@ -136,10 +136,41 @@ func TestWriteDefaultsIsPrivate(t *testing.T) {
 }
 
 func TestChildEnv(t *testing.T) {
-	parent := []string{"PATH=/usr/bin", "HOME=/root", "MYSQL_PWD=leak", "MYSQL_HOST=other",
-		"MARIADB_HOST=x", "MYSQL_TEST_LOGIN_FILE=/root/.mylogin.cnf", "LANG=C.UTF-8", "MYSQLX=keep"}
-	want := []string{"PATH=/usr/bin", "LANG=C.UTF-8", "MYSQLX=keep", "HOME=/run/x"}
-	if got := childEnv(parent, "/run/x"); !reflect.DeepEqual(got, want) {
-		t.Errorf("got %q, want %q", got, want)
+	// Every variable that holds a secret or steers the client, as the
+	// configuration, Heroku add-ons, AWS tools and the client read them.
+	secrets := []string{
+		"DATABASE_URL=mysql://pos:s3cret@db/pos", "JAWSDB_URL=mysql://u:p@h/d", "CLEARDB_DATABASE_URL=mysql://u:p@h/d",
+		"DB_PASSWORD=s3cret", "REDIS_URL=redis://:pw@h:6379/0", "CACHE_REDIS_URL=redis://:pw@h/1",
+		"EMAIL_HOST_PASSWORD=smtp-pw", "S3_ACCESS_KEY_ID=AKIA", "S3_SECRET_ACCESS_KEY=s3-secret",
+		"AWS_SECRET_ACCESS_KEY=aws", "AWS_SESSION_TOKEN=tok", "BACKUP_AGE_IDENTITY_FILE=/k/age.key",
+		"CONSOLE_PASSWORD=admin-pw", "CONSOLE_USERS=a:operator:hash", "API_TOKENS=pos:tok", "METRICS_TOKEN=m",
+		"MYSQL_PWD=leak", "MYSQL_HOST=other", "MARIADB_HOST=x", "MYSQL_TEST_LOGIN_FILE=/root/.mylogin.cnf",
+		"LIBMYSQL_PLUGIN_DIR=/evil", "HOME=/root", "MYSQLX=x", "DB_PASSWORD_FILE=/run/secrets/db",
+	}
+	kept := []string{"PATH=/usr/bin", "TZ=Europe/Madrid", "LANG=C.UTF-8", "LC_ALL=C", "SSL_CERT_FILE=/etc/ssl/ca.pem"}
+	tests := []struct {
+		name   string
+		parent []string
+		want   []string
+	}{
+		{"empty", nil, []string{"HOME=/run/x"}},
+		{"only secrets", secrets, []string{"HOME=/run/x"}},
+		{"mixed", append(append([]string{kept[0], secrets[0]}, secrets[1:]...), kept[1:]...), append(append([]string(nil), kept...), "HOME=/run/x")},
+		{"Windows spelling", []string{"Path=C:\\bin", "SystemRoot=C:\\Windows", "USERPROFILE=C:\\Users\\pos"}, []string{"Path=C:\\bin", "SystemRoot=C:\\Windows", "HOME=/run/x"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := childEnv(tt.parent, "/run/x")
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+			for _, kv := range got {
+				for _, s := range secrets {
+					if kv == s {
+						t.Errorf("%s passes to the dump program", kv)
+					}
+				}
+			}
+		})
 	}
 }

@@ -252,7 +252,9 @@ func TestNewWithoutBinary(t *testing.T) {
 func fakeTool(t *testing.T, body string) string {
 	t.Helper()
 	bin, out := t.TempDir(), t.TempDir()
-	script := "#!/bin/sh\n" +
+	// FAKE_OUT is written into the script: the program inherits only a
+	// few variables of ours.
+	script := "#!/bin/sh\nFAKE_OUT='" + out + "'\n" +
 		"case \"$*\" in *--version*) echo 'mariadb-dump  Ver 10.19 Distrib 10.11.19-MariaDB, for fake (x86_64)'; exit 0;; esac\n" +
 		"cnf=\"${1#--defaults-file=}\"\n" + body + "\n"
 	for _, n := range []string{"mariadb-dump", "mysqldump"} {
@@ -261,7 +263,6 @@ func fakeTool(t *testing.T, body string) string {
 		}
 	}
 	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	t.Setenv("FAKE_OUT", out)
 	return out
 }
 
@@ -306,7 +307,15 @@ env > "$FAKE_OUT/env"
 echo "$cnf" > "$FAKE_OUT/cnf"
 grep password "$cnf" >&2
 exit 3`)
-	t.Setenv("MYSQL_PWD", "from-the-environment")
+	secrets := map[string]string{
+		"MYSQL_PWD":            "from-the-environment",
+		"DATABASE_URL":         "mysql://pos:url-Secret-1@db/pos",
+		"EMAIL_HOST_PASSWORD":  "smtp-Secret-2",
+		"S3_SECRET_ACCESS_KEY": "s3-Secret-3",
+	}
+	for k, v := range secrets {
+		t.Setenv(k, v)
+	}
 	db := fakeDB()
 	e, err := New(db, Options{})
 	if err != nil {
@@ -330,8 +339,14 @@ exit 3`)
 	if m := read("mode"); m != "600" {
 		t.Errorf("option file mode %s, want 600", m)
 	}
-	if env := read("env"); strings.Contains(env, "MYSQL_PWD") || !strings.Contains(env, "HOME="+filepath.Dir(read("cnf"))) {
-		t.Errorf("environment:\n%s", env)
+	env := read("env")
+	if !strings.Contains(env, "HOME="+filepath.Dir(read("cnf"))) {
+		t.Errorf("environment without the private HOME:\n%s", env)
+	}
+	for k, v := range secrets {
+		if strings.Contains(env, k) || strings.Contains(env, v) {
+			t.Errorf("%s reaches the dump program's environment:\n%s", k, env)
+		}
 	}
 	if _, err := os.Stat(read("cnf")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the option file is still there: %v", err)
