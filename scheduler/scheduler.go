@@ -1,5 +1,6 @@
-// Package scheduler enqueues cantina-ops' periodic tasks (health checks,
-// and later backups and cleanups) from their cron specs, in SCHEDULE_TZ.
+// Package scheduler enqueues cantina-ops' periodic tasks (tasks.PeriodicTasks:
+// health checks, backups, cleanups, restore drills) from their cron specs,
+// in SCHEDULE_TZ.
 //
 // asynq has no leader election: two asynq.Scheduler processes both enqueue
 // every tick, and Unique(ttl) does not stop a late second one because the

@@ -106,17 +106,3 @@ func openBackups(a *app) (*deps, *backup.Manager, error) {
 	}
 	return d, m, nil
 }
-
-// formatBytes prints a size in binary units, e.g. "12.3 MiB".
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"text/tabwriter"
+
+	"github.com/cantina-pos/cantina-ops/internal/units"
 )
 
 func runBackupCleanup(ctx context.Context, a *app, args []string) error {
@@ -41,6 +43,6 @@ func runBackupCleanup(ctx context.Context, a *app, args []string) error {
 	if rep.DryRun {
 		what = "would free"
 	}
-	fmt.Fprintf(a.stdout, "%d deleted, %s %s\n", len(rep.Deleted), what, formatBytes(rep.Freed))
+	fmt.Fprintf(a.stdout, "%d deleted, %s %s\n", len(rep.Deleted), what, units.Bytes(rep.Freed))
 	return err
 }

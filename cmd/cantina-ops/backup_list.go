@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"text/tabwriter"
 	"time"
+
+	"github.com/cantina-pos/cantina-ops/internal/units"
 )
 
 func runBackupList(ctx context.Context, a *app, args []string) error {
@@ -40,11 +42,11 @@ func runBackupList(ctx context.Context, a *app, args []string) error {
 		if b.Problem != "" {
 			status += " (" + b.Problem + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Name, status, formatBytes(b.Size),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Name, status, units.Bytes(b.Size),
 			b.Age(now).Round(time.Minute), engine, rows)
 	}
 	for _, o := range l.Temps {
-		fmt.Fprintf(tw, "%s\ttemporary (in progress or interrupted)\t%s\t%s\t-\t-\n", o.Name, formatBytes(o.Size), now.Sub(o.ModTime).Round(time.Minute))
+		fmt.Fprintf(tw, "%s\ttemporary (in progress or interrupted)\t%s\t%s\t-\t-\n", o.Name, units.Bytes(o.Size), now.Sub(o.ModTime).Round(time.Minute))
 	}
 	return tw.Flush()
 }

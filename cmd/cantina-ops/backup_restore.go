@@ -11,6 +11,7 @@ import (
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/backup/sqlload"
+	"github.com/cantina-pos/cantina-ops/internal/units"
 )
 
 func runBackupRestore(ctx context.Context, a *app, args []string) error {
@@ -77,7 +78,7 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	fmt.Fprintf(a.stdout, "restored %s into %s: %d statements, %s SQL in %s\n", res.Name, res.Database,
-		res.Stats.Statements, formatBytes(res.Stats.Bytes), res.Elapsed.Round(time.Millisecond))
+		res.Stats.Statements, units.Bytes(res.Stats.Bytes), res.Elapsed.Round(time.Millisecond))
 	return nil
 }
 
@@ -89,7 +90,7 @@ func restoreSummary(p backup.RestorePlan, now time.Time) string {
 	bk := p.Backup
 	fmt.Fprintf(&b, "Backup %s\n", bk.Name)
 	fmt.Fprintf(&b, "  taken     %s (%s ago)\n", bk.Time.UTC().Format("2006-01-02 15:04:05 UTC"), bk.Age(now).Round(time.Minute))
-	fmt.Fprintf(&b, "  size      %s compressed, %s of SQL\n", formatBytes(bk.Size), formatBytes(p.RawBytes))
+	fmt.Fprintf(&b, "  size      %s compressed, %s of SQL\n", units.Bytes(bk.Size), units.Bytes(p.RawBytes))
 	if p.Verified {
 		fmt.Fprintf(&b, "  verified  sha256 %s, sizes, gzip stream and trailer match its manifest\n", bk.Manifest.SHA256)
 	} else {
@@ -107,7 +108,7 @@ func restoreSummary(p backup.RestorePlan, now time.Time) string {
 		fmt.Fprintln(&b, "  exists and is empty")
 	default:
 		fmt.Fprintf(&b, "  holds %d tables and %d views, %s: everything in it will be DROPPED and replaced by the backup\n",
-			st.Tables, len(st.Objects)-st.Tables, formatBytes(st.Bytes))
+			st.Tables, len(st.Objects)-st.Tables, units.Bytes(st.Bytes))
 	}
 	return b.String()
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
+	"github.com/cantina-pos/cantina-ops/internal/units"
 )
 
 // cliBackup makes a backup of a small database with `backup run` and
@@ -126,7 +127,7 @@ func TestRestoreCommandShowsWhatItWillReplace(t *testing.T) {
 		"Backup " + name,
 		"WARNING: the file has no manifest",
 		"Target database " + target,
-		"holds 2 tables and 1 views, " + formatBytes(before.Bytes) + ": everything in it will be DROPPED",
+		"holds 2 tables and 1 views, " + units.Bytes(before.Bytes) + ": everything in it will be DROPPED",
 	}
 
 	cmd := binCmd(t, env, "backup", "restore", name, "--database", target)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/notify"
+	"github.com/cantina-pos/cantina-ops/internal/units"
 	"github.com/cantina-pos/cantina-ops/tasks"
 	"github.com/cantina-pos/cantina-ops/worker"
 )
@@ -63,7 +64,7 @@ func runBackupRun(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("backup of %s failed: %w", d.cfg.DB.Name, err)
 	}
 	fmt.Fprintf(a.stdout, "backup %s: %d tables, %d rows, %s SQL → %s gzip (%.0f%% smaller) in %s\nsha256 %s\n",
-		man.Name, len(man.Tables), man.Rows(), formatBytes(man.RawBytes), formatBytes(man.CompressedBytes),
+		man.Name, len(man.Tables), man.Rows(), units.Bytes(man.RawBytes), units.Bytes(man.CompressedBytes),
 		100*(1-float64(man.CompressedBytes)/float64(max(man.RawBytes, 1))), man.Duration().Round(time.Millisecond), man.SHA256)
 	return nil
 }
@@ -94,7 +95,7 @@ func (p *progressLine) update(pr backup.Progress) {
 	if pr.TablesAll > 0 {
 		tables += "/" + fmt.Sprint(pr.TablesAll)
 	}
-	fmt.Fprintf(p.w, "\r\033[Ktables %s  rows %d  %s  %s", tables, pr.Rows, formatBytes(pr.Bytes), pr.Table)
+	fmt.Fprintf(p.w, "\r\033[Ktables %s  rows %d  %s  %s", tables, pr.Rows, units.Bytes(pr.Bytes), pr.Table)
 }
 
 func (p *progressLine) done() {

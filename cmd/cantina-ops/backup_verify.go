@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
+	"github.com/cantina-pos/cantina-ops/internal/units"
 )
 
 func runBackupVerify(ctx context.Context, a *app, args []string) error {
@@ -61,7 +62,7 @@ func printVerify(w io.Writer, rep backup.VerifyReport) {
 	}
 	fmt.Fprintf(w, "%s: %s\n", rep.Name, verdict)
 	if rep.SHA256 != "" {
-		fmt.Fprintf(w, "  sha256 %s, %s compressed, %s SQL\n", rep.SHA256, formatBytes(rep.CompressedBytes), formatBytes(rep.RawBytes))
+		fmt.Fprintf(w, "  sha256 %s, %s compressed, %s SQL\n", rep.SHA256, units.Bytes(rep.CompressedBytes), units.Bytes(rep.RawBytes))
 	}
 	if rep.RestoreTest {
 		ok := 0

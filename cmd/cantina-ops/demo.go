@@ -13,6 +13,8 @@ import (
 
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/demo"
+	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
+	"github.com/cantina-pos/cantina-ops/internal/units"
 )
 
 const demoSeedArgs = "[--size 50MB] [--seed 1] [--reset [--yes] | --if-empty] [--force]"
@@ -160,7 +162,7 @@ func openDemoDB(ctx context.Context, d config.DB) (*sql.DB, error) {
 		return nil, err
 	}
 	defer server.Close()
-	stmt := "CREATE DATABASE IF NOT EXISTS " + quoteIdent(d.Name) + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+	stmt := mysqlx.CreateDatabase(d.Name, true)
 	if _, err := server.ExecContext(ctx, stmt); err != nil {
 		return nil, fmt.Errorf("create database %s: %w (create it, or grant this account CREATE)", d.Name, err)
 	}
@@ -183,20 +185,15 @@ func openMySQL(c *mysql.Config) (*sql.DB, error) {
 	return sql.OpenDB(conn), nil
 }
 
-// quoteIdent quotes a MySQL identifier with backticks.
-func quoteIdent(name string) string {
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-}
-
 func printSeedStats(a *app, st demo.Stats) {
 	tw := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "table\trows\tdata\tindexes\t")
 	for _, t := range st.Tables {
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", t.Name, t.Rows, demo.FormatSize(t.DataBytes), demo.FormatSize(t.IndexBytes))
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t\n", t.Name, t.Rows, units.Bytes(t.DataBytes), units.Bytes(t.IndexBytes))
 	}
-	fmt.Fprintf(tw, "total\t%d\t%s\t%s\t\n", st.Rows(), demo.FormatSize(st.DataBytes()), demo.FormatSize(st.IndexBytes()))
+	fmt.Fprintf(tw, "total\t%d\t%s\t%s\t\n", st.Rows(), units.Bytes(st.DataBytes()), units.Bytes(st.IndexBytes()))
 	_ = tw.Flush()
 	secs := st.Elapsed.Seconds()
 	fmt.Fprintf(a.stdout, "done in %.1f s (%s/s of data)\n", secs,
-		demo.FormatSize(int64(float64(st.DataBytes())/max(secs, time.Millisecond.Seconds()))))
+		units.Bytes(int64(float64(st.DataBytes())/max(secs, time.Millisecond.Seconds()))))
 }

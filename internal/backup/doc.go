@@ -22,10 +22,21 @@
 //     backups older than the retention go, but the newest KeepMin good ones
 //     of each database always stay; leftovers of interrupted backups go
 //     after a grace period. Manager.Cleanup lists, plans, then deletes.
+//   - A backup is good only while its file is the one whose sha256 was
+//     last read back and matched (Manifest.Verified: at creation, by a
+//     verify, by a cleanup); a file modified since is unverified, one that
+//     did not match corrupt (verified.go). Retention counts only good
+//     backups, and reads the kept ones again before it deletes a good one.
 //   - Manager.Verify re-reads a backup end to end (sha256, the whole gzip
-//     stream, the SQL trailer) and, as a drill, restores it into a scratch
-//     database and compares every table with the manifest.
-//   - Manager.Restore accepts only our file names inside the storage,
-//     checks the file before writing anything, and loads it into a
-//     database it creates if needed.
+//     stream, the SQL trailer), records the outcome in the manifest and,
+//     as a drill, restores it into a scratch database
+//     cantina_drill_<db>_<time>_<random> (leftovers of a killed worker are
+//     dropped by the next drill or cleanup) and compares every table with
+//     the manifest.
+//   - Manager.Restore refuses system schemas, accepts only our file names
+//     inside the storage, opens the file once, checks that handle (inflation
+//     bounded by the manifest's raw size) and loads the same one into a
+//     database it creates if needed, after RestoreOptions.Confirm has seen
+//     the plan. An account without SUPER or SET USER gets every DEFINER
+//     rewritten to itself, and each object is listed (definers.go).
 package backup

@@ -16,6 +16,7 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup/sqlload"
+	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
 )
 
 // ErrTargetNotEmpty means the restore target holds tables or views and
@@ -237,7 +238,7 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 		return res, fmt.Errorf("restore into %s: %w (%d tables and views); confirm to replace them", target, ErrTargetNotEmpty, len(st.Objects))
 	}
 	if !st.Exists {
-		if _, err := m.DB.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(target)+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+		if _, err := m.DB.ExecContext(ctx, mysqlx.CreateDatabase(target, false)); err != nil {
 			return res, fmt.Errorf("create database %s: %w", target, err)
 		}
 		res.Created = true
@@ -248,7 +249,7 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 		return res, fmt.Errorf("restore into %s: connect: %w", target, err)
 	}
 	defer discardConn(conn)
-	if _, err := conn.ExecContext(ctx, "USE "+quoteIdent(target)); err != nil {
+	if _, err := conn.ExecContext(ctx, "USE "+mysqlx.QuoteIdent(target)); err != nil {
 		return res, fmt.Errorf("restore into %s: %w", target, err)
 	}
 	if o.Replace {
@@ -434,7 +435,7 @@ func clearDatabase(ctx context.Context, conn *sql.Conn) ([]string, error) {
 	}
 	var dropped []string
 	for _, o := range objs {
-		if _, err := conn.ExecContext(ctx, "DROP "+o.kind+" IF EXISTS "+quoteIdent(o.name)); err != nil {
+		if _, err := conn.ExecContext(ctx, "DROP "+o.kind+" IF EXISTS "+mysqlx.QuoteIdent(o.name)); err != nil {
 			return dropped, fmt.Errorf("drop %s %s: %w", strings.ToLower(o.kind), o.name, err)
 		}
 		dropped = append(dropped, strings.ToLower(o.kind)+" "+o.name)

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"regexp"
 	"time"
+
+	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
 )
 
 // Scratch databases of restore drills are named
@@ -100,7 +102,7 @@ func (m *Manager) DropLeftoverScratch(ctx context.Context, olderThan time.Durati
 		if !ok || !t.Before(cutoff) {
 			continue
 		}
-		if _, err := m.DB.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quoteIdent(n)); err != nil {
+		if _, err := m.DB.ExecContext(ctx, "DROP DATABASE IF EXISTS "+mysqlx.QuoteIdent(n)); err != nil {
 			errs = append(errs, fmt.Errorf("drop leftover scratch database %s (drop it by hand): %w", n, err))
 			continue
 		}

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
 )
 
 // ErrVerifyFailed means a backup failed verification: the file is damaged,
@@ -145,13 +147,13 @@ func (m *Manager) drill(ctx context.Context, rep *VerifyReport) (err error) {
 	scratch := scratchName(man.Database, time.Now())
 	rep.RestoreTest = true
 	rep.ScratchDatabase = scratch
-	if _, err := m.DB.ExecContext(ctx, "CREATE DATABASE "+quoteIdent(scratch)+" CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+	if _, err := m.DB.ExecContext(ctx, mysqlx.CreateDatabase(scratch, false)); err != nil {
 		return fmt.Errorf("create scratch database %s (the database account needs the CREATE privilege for restore tests): %w", scratch, err)
 	}
 	defer func() {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 		defer cancel()
-		if _, derr := m.DB.ExecContext(dctx, "DROP DATABASE IF EXISTS "+quoteIdent(scratch)); derr != nil {
+		if _, derr := m.DB.ExecContext(dctx, "DROP DATABASE IF EXISTS "+mysqlx.QuoteIdent(scratch)); derr != nil {
 			derr = fmt.Errorf("drop scratch database %s (drop it by hand): %w", scratch, derr)
 			m.log().Error("restore test left its scratch database behind", "database", scratch, "err", derr)
 			err = errors.Join(err, derr)
@@ -163,7 +165,7 @@ func (m *Manager) drill(ctx context.Context, rep *VerifyReport) (err error) {
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer discardConn(conn)
-	if _, err := conn.ExecContext(ctx, "USE "+quoteIdent(scratch)); err != nil {
+	if _, err := conn.ExecContext(ctx, "USE "+mysqlx.QuoteIdent(scratch)); err != nil {
 		return fmt.Errorf("use scratch database %s: %w", scratch, err)
 	}
 	if err := m.load(ctx, conn, rep.Name, man.RawBytes, nil); err != nil {
@@ -250,9 +252,6 @@ func baseTables(ctx context.Context, conn *sql.Conn) ([]string, error) {
 
 func countRows(ctx context.Context, conn *sql.Conn, table string) (int64, error) {
 	var n int64
-	err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoteIdent(table)).Scan(&n)
+	err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+mysqlx.QuoteIdent(table)).Scan(&n)
 	return n, err
 }
-
-// quoteIdent quotes a MySQL identifier with backticks.
-func quoteIdent(s string) string { return "`" + strings.ReplaceAll(s, "`", "``") + "`" }

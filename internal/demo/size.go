@@ -40,17 +40,3 @@ func ParseSize(s string) (int64, error) {
 	}
 	return int64(v), nil
 }
-
-// FormatSize prints n bytes with a binary unit, e.g. "1.5 MiB".
-func FormatSize(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
-}

@@ -40,23 +40,3 @@ func TestParseSize(t *testing.T) {
 		})
 	}
 }
-
-func TestFormatSize(t *testing.T) {
-	tests := []struct {
-		in   int64
-		want string
-	}{
-		{0, "0 B"},
-		{1023, "1023 B"},
-		{1024, "1.0 KiB"},
-		{1536, "1.5 KiB"},
-		{200_000_000, "190.7 MiB"},
-		{1 << 30, "1.0 GiB"},
-		{3 << 40, "3.0 TiB"},
-	}
-	for _, tt := range tests {
-		if got := FormatSize(tt.in); got != tt.want {
-			t.Errorf("FormatSize(%d) = %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}

@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
 	"github.com/go-sql-driver/mysql"
 	"github.com/redis/go-redis/v9"
 )
@@ -152,7 +153,7 @@ func MySQLDatabase(tb testing.TB) (MySQLServer, string) {
 	name := "t_" + randomHex(6)
 	admin := s.Open(tb, "")
 	ctx := context.Background()
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
+	if _, err := admin.ExecContext(ctx, mysqlx.CreateDatabase(name, false)); err != nil {
 		tb.Fatalf("create database %s: %v", name, err)
 	}
 	tb.Cleanup(func() {

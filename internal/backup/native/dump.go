@@ -11,6 +11,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
+	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
 )
 
 // dumper is one Dump in progress, on one connection holding the snapshot.
@@ -195,7 +196,7 @@ func (d *dumper) listTables(ctx context.Context) ([]dbObject, error) {
 // commentName is a name for a -- comment line: quoted, and unable to end
 // the comment (identifiers may contain newlines).
 func commentName(name string) string {
-	return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(quoteIdent(name))
+	return strings.NewReplacer("\n", `\n`, "\r", `\r`).Replace(mysqlx.QuoteIdent(name))
 }
 
 func (d *dumper) writeHeader() {
@@ -264,7 +265,7 @@ func (d *dumper) dumpTable(ctx context.Context, table string) error {
 	if err != nil {
 		return err
 	}
-	sc, err := d.showCreate(ctx, "SHOW CREATE TABLE "+quoteIdent(table), "Create Table")
+	sc, err := d.showCreate(ctx, "SHOW CREATE TABLE "+mysqlx.QuoteIdent(table), "Create Table")
 	if err != nil {
 		return err
 	}
@@ -275,7 +276,7 @@ func (d *dumper) dumpTable(ctx context.Context, table string) error {
 	}
 	o := &d.out
 	o.str("\n--\n-- Table structure for table " + commentName(table) + "\n--\n\n")
-	o.str("DROP TABLE IF EXISTS " + quoteIdent(table) + ";\n")
+	o.str("DROP TABLE IF EXISTS " + mysqlx.QuoteIdent(table) + ";\n")
 	o.str(create + ";\n")
 	if err := o.maybeFlush(); err != nil {
 		return err
@@ -389,18 +390,18 @@ func tableEngine(create string) string {
 // dumpSequence writes a MariaDB sequence: its definition and its position
 // (sequences are not transactional, so the position is the current one).
 func (d *dumper) dumpSequence(ctx context.Context, seq string) error {
-	sc, err := d.showCreate(ctx, "SHOW CREATE SEQUENCE "+quoteIdent(seq), "Create Table")
+	sc, err := d.showCreate(ctx, "SHOW CREATE SEQUENCE "+mysqlx.QuoteIdent(seq), "Create Table")
 	if err != nil {
 		return err
 	}
 	var next, cycles int64
-	if err := d.conn.QueryRowContext(ctx, "SELECT next_not_cached_value, cycle_count FROM "+quoteIdent(seq)).Scan(&next, &cycles); err != nil {
+	if err := d.conn.QueryRowContext(ctx, "SELECT next_not_cached_value, cycle_count FROM "+mysqlx.QuoteIdent(seq)).Scan(&next, &cycles); err != nil {
 		return err
 	}
 	o := &d.out
 	o.str("\n--\n-- Sequence " + commentName(seq) + "\n--\n\n")
-	o.str("DROP SEQUENCE IF EXISTS " + quoteIdent(seq) + ";\n")
+	o.str("DROP SEQUENCE IF EXISTS " + mysqlx.QuoteIdent(seq) + ";\n")
 	o.str(sc["Create Table"] + ";\n")
-	o.str(fmt.Sprintf("DO SETVAL(%s, %d, 0, %d);\n", quoteIdent(seq), next, cycles))
+	o.str(fmt.Sprintf("DO SETVAL(%s, %d, 0, %d);\n", mysqlx.QuoteIdent(seq), next, cycles))
 	return o.maybeFlush()
 }

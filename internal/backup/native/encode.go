@@ -134,11 +134,6 @@ func appendBytes(b []byte, k kind, v []byte) []byte {
 	}
 }
 
-// quoteIdent quotes a MySQL identifier with backticks, doubling any inside.
-func quoteIdent(name string) string {
-	return "`" + strings.ReplaceAll(name, "`", "``") + "`"
-}
-
 // appendIdent appends name quoted with backticks.
 func appendIdent(b []byte, name string) []byte {
 	b = append(b, '`')

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
 )
 
 func TestAppendValue(t *testing.T) {
@@ -185,8 +187,8 @@ func TestQuoteIdent(t *testing.T) {
 		"``":          "``````",
 	}
 	for in, want := range tests {
-		if got := quoteIdent(in); got != want {
-			t.Errorf("quoteIdent(%q) = %s, want %s", in, got, want)
+		if got := mysqlx.QuoteIdent(in); got != want {
+			t.Errorf("mysqlx.QuoteIdent(%q) = %s, want %s", in, got, want)
 		}
 		if got := string(appendIdent(nil, in)); got != want {
 			t.Errorf("appendIdent(%q) = %s, want %s", in, got, want)

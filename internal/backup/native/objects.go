@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
 	"github.com/go-sql-driver/mysql"
 )
 
@@ -139,11 +140,11 @@ func (d *dumper) dumpTriggers(ctx context.Context) error {
 	}
 	for _, n := range names {
 		const col = "SQL Original Statement"
-		sc, err := d.showCreate(ctx, "SHOW CREATE TRIGGER "+quoteIdent(n), col)
+		sc, err := d.showCreate(ctx, "SHOW CREATE TRIGGER "+mysqlx.QuoteIdent(n), col)
 		if err != nil {
 			return fmt.Errorf("dump trigger %s: %w", n, err)
 		}
-		d.writeCompound("Trigger "+commentName(n), "DROP TRIGGER IF EXISTS "+quoteIdent(n), sc, d.definer(sc[col]))
+		d.writeCompound("Trigger "+commentName(n), "DROP TRIGGER IF EXISTS "+mysqlx.QuoteIdent(n), sc, d.definer(sc[col]))
 		if err := d.out.maybeFlush(); err != nil {
 			return err
 		}
@@ -165,7 +166,7 @@ func (d *dumper) dumpRoutines(ctx context.Context) error {
 		if typ == "PACKAGE BODY" {
 			col = "Create Package Body"
 		}
-		sc, err := d.showCreate(ctx, "SHOW CREATE "+typ+" "+quoteIdent(name), col)
+		sc, err := d.showCreate(ctx, "SHOW CREATE "+typ+" "+mysqlx.QuoteIdent(name), col)
 		if err != nil {
 			return fmt.Errorf("dump %s: %w", what, err)
 		}
@@ -174,7 +175,7 @@ func (d *dumper) dumpRoutines(ctx context.Context) error {
 				"dump as its definer or grant SELECT on mysql.proc (SHOW CREATE ROUTINE on MySQL 8)", what)
 		}
 		d.writeCompound(strings.ToUpper(typ[:1])+strings.ToLower(typ[1:])+" "+commentName(name),
-			"DROP "+typ+" IF EXISTS "+quoteIdent(name), sc, d.definer(sc[col]))
+			"DROP "+typ+" IF EXISTS "+mysqlx.QuoteIdent(name), sc, d.definer(sc[col]))
 		if err := d.out.maybeFlush(); err != nil {
 			return err
 		}
@@ -189,11 +190,11 @@ func (d *dumper) dumpEvents(ctx context.Context) error {
 	}
 	for _, n := range names {
 		const col = "Create Event"
-		sc, err := d.showCreate(ctx, "SHOW CREATE EVENT "+quoteIdent(n), col)
+		sc, err := d.showCreate(ctx, "SHOW CREATE EVENT "+mysqlx.QuoteIdent(n), col)
 		if err != nil {
 			return fmt.Errorf("dump event %s: %w", n, err)
 		}
-		d.writeCompound("Event "+commentName(n), "DROP EVENT IF EXISTS "+quoteIdent(n), sc, d.definer(sc[col]))
+		d.writeCompound("Event "+commentName(n), "DROP EVENT IF EXISTS "+mysqlx.QuoteIdent(n), sc, d.definer(sc[col]))
 		if err := d.out.maybeFlush(); err != nil {
 			return err
 		}
@@ -209,7 +210,7 @@ func (d *dumper) dumpViews(ctx context.Context, views []string) error {
 	settings := make(map[string]map[string]string, len(views))
 	columns := make(map[string][]map[string]string, len(views))
 	for _, v := range views {
-		sc, err := d.showCreate(ctx, "SHOW CREATE VIEW "+quoteIdent(v), col)
+		sc, err := d.showCreate(ctx, "SHOW CREATE VIEW "+mysqlx.QuoteIdent(v), col)
 		if err != nil {
 			return fmt.Errorf("dump view %s: %w", v, err)
 		}
@@ -217,7 +218,7 @@ func (d *dumper) dumpViews(ctx context.Context, views []string) error {
 		settings[v] = sc
 		// SHOW CREATE VIEW succeeds on a broken view; SHOW COLUMNS does
 		// not, and a dump holding a broken view would stop loading there.
-		cols, err := showRows(ctx, d.conn, "SHOW COLUMNS FROM "+quoteIdent(v))
+		cols, err := showRows(ctx, d.conn, "SHOW COLUMNS FROM "+mysqlx.QuoteIdent(v))
 		if err != nil {
 			var me *mysql.MySQLError
 			if errors.As(err, &me) && me.Number == 1356 { // ER_VIEW_INVALID
@@ -231,12 +232,12 @@ func (d *dumper) dumpViews(ctx context.Context, views []string) error {
 	o := &d.out
 	for _, v := range placeholders {
 		o.str("\n--\n-- Stand-in for view " + commentName(v) + " (views depend on each other in a cycle)\n--\n\n")
-		o.str("SET NAMES utf8mb4;\nDROP VIEW IF EXISTS " + quoteIdent(v) + ";\nCREATE VIEW " + quoteIdent(v) + " AS SELECT ")
+		o.str("SET NAMES utf8mb4;\nDROP VIEW IF EXISTS " + mysqlx.QuoteIdent(v) + ";\nCREATE VIEW " + mysqlx.QuoteIdent(v) + " AS SELECT ")
 		for i, c := range columns[v] {
 			if i > 0 {
 				o.str(", ")
 			}
-			o.str("1 AS " + quoteIdent(c["Field"]))
+			o.str("1 AS " + mysqlx.QuoteIdent(c["Field"]))
 		}
 		o.str(";\n")
 	}
@@ -248,7 +249,7 @@ func (d *dumper) dumpViews(ctx context.Context, views []string) error {
 			"collation_connection": s["collation_connection"],
 			"sql_mode":             "NO_AUTO_VALUE_ON_ZERO", // views keep no mode; this one reads SHOW CREATE's text
 		}) + ";\n")
-		o.str("DROP VIEW IF EXISTS " + quoteIdent(v) + ";\n")
+		o.str("DROP VIEW IF EXISTS " + mysqlx.QuoteIdent(v) + ";\n")
 		o.str(d.definer(defs[v]) + ";\n")
 		if err := o.maybeFlush(); err != nil {
 			return err

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
 )
 
 // ErrRowTooLarge means a row's INSERT statement is longer than
@@ -69,7 +71,7 @@ func rowLabel(m *tableMeta, kinds []kind, vals []driver.Value, n int64) string {
 		default:
 			return label
 		}
-		parts = append(parts, quoteIdent(k)+"="+v)
+		parts = append(parts, mysqlx.QuoteIdent(k)+"="+v)
 	}
 	return label + " (" + strings.Join(parts, ", ") + ")"
 }

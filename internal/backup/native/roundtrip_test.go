@@ -13,6 +13,7 @@ import (
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/backup/sqlload"
+	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
 )
 
@@ -222,17 +223,17 @@ func showCreates(t *testing.T, q Querier) map[string][]string {
 		case "SEQUENCE":
 			kind = "SEQUENCE"
 		}
-		out[kind+" "+r[0]] = slices.Concat(queryStrings(t, q, "SHOW CREATE "+kind+" "+quoteIdent(r[0]))...)
+		out[kind+" "+r[0]] = slices.Concat(queryStrings(t, q, "SHOW CREATE "+kind+" "+mysqlx.QuoteIdent(r[0]))...)
 	}
 	for _, r := range queryStrings(t, q, "SELECT TRIGGER_NAME, ACTION_ORDER FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = DATABASE()") {
-		row := queryStrings(t, q, "SHOW CREATE TRIGGER "+quoteIdent(r[0]))[0]
+		row := queryStrings(t, q, "SHOW CREATE TRIGGER "+mysqlx.QuoteIdent(r[0]))[0]
 		out["TRIGGER "+r[0]] = append(row[:len(row)-1], "action_order="+r[1]) // last column: Created
 	}
 	for _, r := range queryStrings(t, q, "SELECT ROUTINE_TYPE, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE()") {
-		out[r[0]+" "+r[1]] = slices.Concat(queryStrings(t, q, "SHOW CREATE "+r[0]+" "+quoteIdent(r[1]))...)
+		out[r[0]+" "+r[1]] = slices.Concat(queryStrings(t, q, "SHOW CREATE "+r[0]+" "+mysqlx.QuoteIdent(r[1]))...)
 	}
 	for _, r := range queryStrings(t, q, "SELECT EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = DATABASE()") {
-		out["EVENT "+r[0]] = slices.Concat(queryStrings(t, q, "SHOW CREATE EVENT "+quoteIdent(r[0]))...)
+		out["EVENT "+r[0]] = slices.Concat(queryStrings(t, q, "SHOW CREATE EVENT "+mysqlx.QuoteIdent(r[0]))...)
 	}
 	return out
 }
@@ -266,7 +267,7 @@ func TestRoundTrip(t *testing.T) {
 		if !strings.Contains(logs.String(), "table=myisam_t engine=MyISAM") {
 			t.Errorf("no warning about the MyISAM table in the log:\n%s", logs.String())
 		}
-		if want := "DEFINER=" + quoteIdent(srv.User) + "@`%`"; bytes.Count(sqlText, []byte(want)) < 15 {
+		if want := "DEFINER=" + mysqlx.QuoteIdent(srv.User) + "@`%`"; bytes.Count(sqlText, []byte(want)) < 15 {
 			t.Errorf("dump drops DEFINER clauses: %d times %s", bytes.Count(sqlText, []byte(want)), want)
 		}
 		if !bytes.Contains(sqlText, []byte("-- ends in a comment with ;; and $$\n//\n")) {
@@ -309,7 +310,7 @@ func TestRoundTrip(t *testing.T) {
 			if len(ti.Checksum) != 64 {
 				t.Errorf("table %s: checksum %q", ti.Name, ti.Checksum)
 			}
-			if n := queryInt(t, srcDB, "SELECT COUNT(*) FROM "+quoteIdent(ti.Name)); n != ti.Rows {
+			if n := queryInt(t, srcDB, "SELECT COUNT(*) FROM "+mysqlx.QuoteIdent(ti.Name)); n != ti.Rows {
 				t.Errorf("table %s: info says %d rows, source has %d", ti.Name, ti.Rows, n)
 			}
 		}
@@ -355,9 +356,9 @@ func TestRoundTrip(t *testing.T) {
 
 			t.Run("checksum table", func(t *testing.T) {
 				for _, ti := range info.Tables {
-					q := "CHECKSUM TABLE %s." + quoteIdent(ti.Name) + " EXTENDED"
-					a := queryStrings(t, srcDB, fmt.Sprintf(q, quoteIdent(src)))[0][1]
-					b := queryStrings(t, dstDB, fmt.Sprintf(q, quoteIdent(dst)))[0][1]
+					q := "CHECKSUM TABLE %s." + mysqlx.QuoteIdent(ti.Name) + " EXTENDED"
+					a := queryStrings(t, srcDB, fmt.Sprintf(q, mysqlx.QuoteIdent(src)))[0][1]
+					b := queryStrings(t, dstDB, fmt.Sprintf(q, mysqlx.QuoteIdent(dst)))[0][1]
 					if a != b || a == "<NULL>" {
 						t.Errorf("table %s: CHECKSUM TABLE %s in the source, %s restored", ti.Name, a, b)
 					}
@@ -381,7 +382,7 @@ func TestRoundTrip(t *testing.T) {
 			})
 			t.Run("rows and counters", func(t *testing.T) {
 				for _, ti := range info.Tables {
-					if n := queryInt(t, dstDB, "SELECT COUNT(*) FROM "+quoteIdent(ti.Name)); n != ti.Rows {
+					if n := queryInt(t, dstDB, "SELECT COUNT(*) FROM "+mysqlx.QuoteIdent(ti.Name)); n != ti.Rows {
 						t.Errorf("table %s: %d rows restored, want %d", ti.Name, n, ti.Rows)
 					}
 				}
@@ -470,7 +471,7 @@ func TestLoadAsAnotherAccount(t *testing.T) {
 		t.Fatalf("StripDefiners left a DEFINER clause, or the header does not say so")
 	}
 	_, dst := testenv.MySQLDatabase(t)
-	other := testenv.MySQLAccount(t, srv, "GRANT ALL PRIVILEGES ON "+quoteIdent(dst)+".* TO {user}")
+	other := testenv.MySQLAccount(t, srv, "GRANT ALL PRIVILEGES ON "+mysqlx.QuoteIdent(dst)+".* TO {user}")
 	user := other.User
 	loadWithClient(t, other, dst, sqlText)
 

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
 )
 
 // Querier runs queries; *sql.DB, *sql.Conn and *sql.Tx satisfy it.
@@ -33,7 +35,7 @@ type column struct {
 // quote the name with backticks and so need no string escaping.
 func loadTable(ctx context.Context, q Querier, table string) (*tableMeta, error) {
 	m := &tableMeta{name: table}
-	cols, err := showRows(ctx, q, "SHOW FULL COLUMNS FROM "+quoteIdent(table))
+	cols, err := showRows(ctx, q, "SHOW FULL COLUMNS FROM "+mysqlx.QuoteIdent(table))
 	if err != nil {
 		return nil, fmt.Errorf("read columns of %s: %w", table, err)
 	}
@@ -46,7 +48,7 @@ func loadTable(ctx context.Context, q Querier, table string) (*tableMeta, error)
 	if len(m.cols) == 0 {
 		return nil, fmt.Errorf("read columns of %s: no stored columns", table)
 	}
-	keys, err := showRows(ctx, q, "SHOW INDEX FROM "+quoteIdent(table))
+	keys, err := showRows(ctx, q, "SHOW INDEX FROM "+mysqlx.QuoteIdent(table))
 	if err != nil {
 		return nil, fmt.Errorf("read keys of %s: %w", table, err)
 	}
@@ -124,20 +126,20 @@ func (m *tableMeta) selectQuery() string {
 		if c.float {
 			// FLOAT → DOUBLE is exact, and the server prints DOUBLE with
 			// the shortest digits that round-trip.
-			b.WriteString("(" + quoteIdent(c.name) + "+0e0)")
+			b.WriteString("(" + mysqlx.QuoteIdent(c.name) + "+0e0)")
 		} else {
-			b.WriteString(quoteIdent(c.name))
+			b.WriteString(mysqlx.QuoteIdent(c.name))
 		}
 	}
 	b.WriteString(" FROM ")
-	b.WriteString(quoteIdent(m.name))
+	b.WriteString(mysqlx.QuoteIdent(m.name))
 	if len(m.order) > 0 {
 		b.WriteString(" ORDER BY ")
 		for i, c := range m.order {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(quoteIdent(c))
+			b.WriteString(mysqlx.QuoteIdent(c))
 		}
 	}
 	return b.String()
