@@ -44,5 +44,8 @@ func runBackupCleanup(ctx context.Context, a *app, args []string) error {
 		what = "would free"
 	}
 	fmt.Fprintf(a.stdout, "%d deleted, %s %s\n", len(rep.Deleted), what, units.Bytes(rep.Freed))
+	for _, db := range rep.DroppedScratch {
+		fmt.Fprintf(a.stdout, "dropped %s, a restore drill's scratch database left behind\n", db)
+	}
 	return err
 }

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 
 	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
@@ -22,7 +21,7 @@ type fileCheck struct {
 	LastLine        string
 	Trailer         bool
 	// Problems are defects of the file itself (damaged, truncated,
-	// incomplete); an error from checkFile is a failure to read it.
+	// incomplete); an error from checkReader is a failure to read it.
 	Problems []string
 }
 
@@ -49,22 +48,6 @@ func rawBound(man *Manifest, compressed int64) int64 {
 		return man.RawBytes
 	}
 	return max(compressed, 0)*unverifiedRawRatio + unverifiedRawFloor
-}
-
-// checkFile reads dump name once (see checkReader), bounded by rawBound.
-func checkFile(ctx context.Context, s Storage, name string, man *Manifest) (fileCheck, error) {
-	f, err := s.Open(ctx, name)
-	if err != nil {
-		return fileCheck{}, err
-	}
-	defer f.Close()
-	size := int64(-1)
-	if st, ok := f.(interface{ Stat() (fs.FileInfo, error) }); ok {
-		if fi, err := st.Stat(); err == nil {
-			size = fi.Size()
-		}
-	}
-	return checkReader(ctx, f, name, man, rawBound(man, size))
 }
 
 // checkReader reads dump name from r to its end: it hashes the compressed

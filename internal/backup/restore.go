@@ -331,18 +331,6 @@ func (s *spooled) Close() error {
 	return err
 }
 
-// load streams dump name, decompressed and bounded to maxRaw bytes of SQL,
-// into conn's current database.
-func (m *Manager) load(ctx context.Context, conn *sql.Conn, name string, maxRaw int64, progress func(sqlload.Stats)) error {
-	f, err := m.Storage.Open(ctx, name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	_, err = m.loadStats(ctx, conn, name, f, maxRaw, progress)
-	return err
-}
-
 // loadStats streams the dump read from f, decompressed, into conn's
 // current database; more than maxRaw bytes of SQL fail with ErrTooLarge.
 func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, name string, f io.Reader, maxRaw int64, progress func(sqlload.Stats)) (sqlload.Stats, error) {

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -431,4 +432,29 @@ func TestDrillDropsLeftoverScratch(t *testing.T) {
 	if st, _ := m.Target(ctx, notOurs); !st.Exists {
 		t.Errorf("%s was dropped", notOurs)
 	}
+}
+
+// TestCleanupDropsLeftoverScratch: the retention cleanup drops a drill
+// database a killed worker left behind, and says so; a dry run does not.
+func TestCleanupDropsLeftoverScratch(t *testing.T) {
+	ctx := context.Background()
+	m, _, _ := backedUp(t)
+	m.ScratchGrace = time.Hour
+	old := "cantina_drill_" + m.Database + "_20200101000000_0badf00d"
+	if _, err := m.DB.Exec("CREATE DATABASE `" + old + "`"); err != nil {
+		t.Fatal(err)
+	}
+	dropLater(t, m.DB, old)
+	dry, err := m.Cleanup(ctx, true)
+	if err != nil || len(dry.DroppedScratch) != 0 {
+		t.Fatalf("dry run: dropped %q, %v", dry.DroppedScratch, err)
+	}
+	if st, _ := m.Target(ctx, old); !st.Exists {
+		t.Fatal("the dry run dropped the leftover")
+	}
+	rep, err := m.Cleanup(ctx, false)
+	if err != nil || !slices.Contains(rep.DroppedScratch, old) {
+		t.Fatalf("cleanup: dropped %q, %v", rep.DroppedScratch, err)
+	}
+	assertNoDatabase(t, m, old)
 }

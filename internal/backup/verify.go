@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -84,7 +85,14 @@ func (m *Manager) Verify(ctx context.Context, name string, restoreTest bool) (Ve
 		rep.Manifest = b.Manifest
 	}
 
-	fc, err := checkFile(ctx, m.Storage, name, rep.Manifest)
+	// One handle is checked and, for a drill, loaded: the drill restores
+	// the very bytes whose checksum was just compared.
+	f, err := openOnce(ctx, m.Storage, name)
+	if err != nil {
+		return rep, fmt.Errorf("verify %s: %w", name, err)
+	}
+	defer f.Close()
+	fc, err := checkReader(ctx, f, name, rep.Manifest, rawBound(rep.Manifest, b.Size))
 	if err != nil {
 		return rep, fmt.Errorf("verify %s: %w", name, err)
 	}
@@ -103,7 +111,7 @@ func (m *Manager) Verify(ctx context.Context, name string, restoreTest bool) (Ve
 	if restoreTest {
 		if len(rep.Problems) > 0 {
 			rep.Notes = append(rep.Notes, "restore test skipped: the file failed the checks above")
-		} else if err := m.drill(ctx, &rep); err != nil {
+		} else if err := m.drill(ctx, &rep, f); err != nil {
 			rep.Elapsed = m.now().Sub(start)
 			return rep, fmt.Errorf("verify %s: restore test: %w", name, err)
 		}
@@ -134,7 +142,7 @@ func (m *Manager) find(ctx context.Context, name string) (Backup, error) {
 // drill could not run (e.g. no right to create a database). It first drops
 // the scratch databases that drills killed with their worker left behind
 // (older than m.ScratchGrace).
-func (m *Manager) drill(ctx context.Context, rep *VerifyReport) (err error) {
+func (m *Manager) drill(ctx context.Context, rep *VerifyReport, f io.ReadSeeker) (err error) {
 	man := rep.Manifest
 	left, derr := m.DropLeftoverScratch(ctx, m.scratchGrace())
 	if len(left) > 0 {
@@ -168,7 +176,10 @@ func (m *Manager) drill(ctx context.Context, rep *VerifyReport) (err error) {
 	if _, err := conn.ExecContext(ctx, "USE "+mysqlx.QuoteIdent(scratch)); err != nil {
 		return fmt.Errorf("use scratch database %s: %w", scratch, err)
 	}
-	if err := m.load(ctx, conn, rep.Name, man.RawBytes, nil); err != nil {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("rewind %s: %w", rep.Name, err)
+	}
+	if _, err := m.loadStats(ctx, conn, rep.Name, f, man.RawBytes, nil); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
