@@ -68,7 +68,7 @@ func Entries(cfg *config.Config) ([]Entry, error) {
 
 // Options tune leadership; the zero value gives the production defaults.
 type Options struct {
-	LeaseKey   string        // default "cantina:scheduler:leader"
+	LeaseKey   string        // default tasks.SchedulerLeaseKey
 	LeaseTTL   time.Duration // default 30s
 	CatchUp    time.Duration // default 5m
 	InstanceID string        // default host-pid-nanotime
@@ -76,7 +76,7 @@ type Options struct {
 
 func (o Options) withDefaults() Options {
 	if o.LeaseKey == "" {
-		o.LeaseKey = "cantina:scheduler:leader"
+		o.LeaseKey = tasks.SchedulerLeaseKey
 	}
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = 30 * time.Second

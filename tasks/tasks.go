@@ -33,6 +33,10 @@ const (
 	QueueLow      = "low"
 )
 
+// SchedulerLeaseKey is the queue Redis key the scheduler leader holds
+// (package scheduler); the health check scheduler:leader reads it.
+const SchedulerLeaseKey = "cantina:scheduler:leader"
+
 // Queues maps queue names to priorities for the worker.
 func Queues() map[string]int {
 	return map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}

@@ -57,6 +57,15 @@ type Config struct {
 	HealthSchedule string
 	// HealthTimeout bounds each check of the health command and task.
 	HealthTimeout time.Duration
+	// Health holds the health checks' thresholds and the alerting.
+	Health Health
+	// BackupCatchUp is how far back a missed backup slot is still made up
+	// for by one catch-up backup (BACKUP_CATCHUP).
+	BackupCatchUp time.Duration
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken Secret
+	// PrometheusURL is a Prometheus server whose charts the console shows.
+	PrometheusURL string
 	// ScheduleTZ is the time zone every cron spec is read in.
 	ScheduleTZ *time.Location
 
@@ -77,6 +86,24 @@ type Config struct {
 
 	LogLevel  slog.Level
 	LogFormat string // "json" or "text"; "" means json, or text on a TTY
+}
+
+// Health is what the health checks compare with and how they alert.
+// Percentages are of the resource used: warn at or above Warn, fail at or
+// above Fail.
+type Health struct {
+	DiskWarn, DiskFail     int // HEALTH_DISK_WARN / _FAIL, % of BACKUP_DIR's filesystem
+	MemoryWarn, MemoryFail int // HEALTH_MEMORY_WARN / _FAIL, % of system memory
+	CPUWarn, CPUFail       int // HEALTH_CPU_WARN / _FAIL, % of all cores
+	// BackupMaxAge: the newest verified backup older than this fails.
+	BackupMaxAge time.Duration
+	// QueueLatencyWarn: a queue whose oldest pending task waited longer warns.
+	QueueLatencyWarn time.Duration
+	// CacheTTL is how long one round of checks serves /health/.
+	CacheTTL time.Duration
+	// AlertRepeat is how often a check that stays warn or fail is
+	// reminded by email.
+	AlertRepeat time.Duration
 }
 
 // Redis is a parsed Redis URL.
@@ -212,6 +239,16 @@ func Load(lookup Lookup) (*Config, error) {
 	c.HealthSchedule = p.schedule("HEALTH_SCHEDULE", DefaultHealthSchedule)
 	c.BackupVerifySchedule = p.schedule("BACKUP_VERIFY_SCHEDULE", DefaultVerifySchedule)
 	c.HealthTimeout = p.duration("HEALTH_TIMEOUT", 5*time.Second)
+	c.Health = p.health()
+	c.BackupCatchUp = p.duration("BACKUP_CATCHUP", 12*time.Hour)
+	c.MetricsToken = Secret(p.str("METRICS_TOKEN", ""))
+	p.password("METRICS_TOKEN", c.MetricsToken, "choose a longer one")
+	c.PrometheusURL = strings.TrimRight(p.str("PROMETHEUS_URL", ""), "/")
+	if c.PrometheusURL != "" {
+		if u, err := url.Parse(c.PrometheusURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p.fail("PROMETHEUS_URL", "must be an http:// or https:// URL of a Prometheus server, e.g. http://prometheus:9090")
+		}
+	}
 	c.BackupEngine = p.oneOf("BACKUP_ENGINE", "native", "native", "mysqldump")
 	c.BackupTimeout = p.duration("BACKUP_TIMEOUT", time.Hour)
 	c.BackupGzipLevel = p.integer("BACKUP_GZIP_LEVEL", 6, 1, 9)
@@ -314,6 +351,28 @@ func (p *parser) oneOf(name, def string, allowed ...string) string {
 	}
 	p.fail(name, "must be one of %s, not %q", strings.Join(allowed, ", "), v)
 	return def
+}
+
+// health reads the health thresholds; each warn must be below its fail.
+func (p *parser) health() Health {
+	h := Health{
+		DiskWarn: p.integer("HEALTH_DISK_WARN", 80, 1, 100), DiskFail: p.integer("HEALTH_DISK_FAIL", 90, 1, 100),
+		MemoryWarn: p.integer("HEALTH_MEMORY_WARN", 85, 1, 100), MemoryFail: p.integer("HEALTH_MEMORY_FAIL", 95, 1, 100),
+		CPUWarn: p.integer("HEALTH_CPU_WARN", 85, 1, 100), CPUFail: p.integer("HEALTH_CPU_FAIL", 95, 1, 100),
+		BackupMaxAge:     p.duration("HEALTH_BACKUP_MAX_AGE", 26*time.Hour),
+		QueueLatencyWarn: p.duration("HEALTH_QUEUE_LATENCY_WARN", 5*time.Minute),
+		CacheTTL:         p.duration("HEALTH_CACHE_TTL", 10*time.Second),
+		AlertRepeat:      p.duration("HEALTH_ALERT_REPEAT", 6*time.Hour),
+	}
+	for _, t := range []struct {
+		name       string
+		warn, fail int
+	}{{"HEALTH_DISK", h.DiskWarn, h.DiskFail}, {"HEALTH_MEMORY", h.MemoryWarn, h.MemoryFail}, {"HEALTH_CPU", h.CPUWarn, h.CPUFail}} {
+		if t.warn >= t.fail {
+			p.fail(t.name+"_WARN", "must be below %s_FAIL (%d), not %d", t.name, t.fail, t.warn)
+		}
+	}
+	return h
 }
 
 func (p *parser) duration(name string, def time.Duration) time.Duration {

@@ -38,6 +38,19 @@ func (c *Config) Settings() []Setting {
 		{"BACKUP_VERIFY_SCHEDULE", c.BackupVerifySchedule},
 		{"HEALTH_SCHEDULE", c.HealthSchedule},
 		{"HEALTH_TIMEOUT", c.HealthTimeout.String()},
+		{"HEALTH_DISK_WARN", strconv.Itoa(c.Health.DiskWarn)},
+		{"HEALTH_DISK_FAIL", strconv.Itoa(c.Health.DiskFail)},
+		{"HEALTH_MEMORY_WARN", strconv.Itoa(c.Health.MemoryWarn)},
+		{"HEALTH_MEMORY_FAIL", strconv.Itoa(c.Health.MemoryFail)},
+		{"HEALTH_CPU_WARN", strconv.Itoa(c.Health.CPUWarn)},
+		{"HEALTH_CPU_FAIL", strconv.Itoa(c.Health.CPUFail)},
+		{"HEALTH_BACKUP_MAX_AGE", c.Health.BackupMaxAge.String()},
+		{"HEALTH_QUEUE_LATENCY_WARN", c.Health.QueueLatencyWarn.String()},
+		{"HEALTH_CACHE_TTL", c.Health.CacheTTL.String()},
+		{"HEALTH_ALERT_REPEAT", c.Health.AlertRepeat.String()},
+		{"BACKUP_CATCHUP", c.BackupCatchUp.String()},
+		{"METRICS_TOKEN", c.MetricsToken.String()},
+		{"PROMETHEUS_URL", c.PrometheusURL},
 		{"SCHEDULE_TZ", c.ScheduleTZ.String()},
 		{"EMAIL_HOST", c.Email.Host},
 		{"EMAIL_PORT", strconv.Itoa(c.Email.Port)},
@@ -77,7 +90,7 @@ func (c *Config) Print(w io.Writer) error {
 // value, and the configured names (database, user names, hosts, addresses)
 // that stay readable even when a secret equals one of them (see Secrets).
 func (c *Config) Secrets() Secrets {
-	values := []string{c.DB.Password.Reveal(), c.Email.Password.Reveal(), c.ConsolePassword.Reveal()}
+	values := []string{c.DB.Password.Reveal(), c.Email.Password.Reveal(), c.ConsolePassword.Reveal(), c.MetricsToken.Reveal()}
 	names := []string{c.DB.Name, c.DB.User, c.DB.Host, c.Email.Host, c.Email.User, c.Email.From, c.ConsoleUser}
 	names = append(names, c.Email.To...)
 	for _, r := range []Redis{c.Redis, c.CacheRedis} {

@@ -45,8 +45,13 @@ func worse(a, b Status) Status {
 
 // Result is the outcome of one check.
 type Result struct {
-	Status        Status    `json:"status"`
-	Output        string    `json:"output,omitempty"`
+	Status Status `json:"status"`
+	// Output is a one-line hint written by us when the check does not
+	// pass (never a raw driver error with addresses or account names).
+	Output string `json:"output,omitempty"`
+	// Threshold says what the observed value is compared with, for people
+	// (e.g. "warn ≥ 80 %, fail ≥ 90 %").
+	Threshold     string    `json:"threshold,omitempty"`
 	ObservedValue any       `json:"observedValue,omitempty"`
 	ObservedUnit  string    `json:"observedUnit,omitempty"`
 	DurationMS    float64   `json:"durationMs"`
