@@ -50,15 +50,21 @@ type BackupCleanup struct {
 // TaskType implements Args.
 func (BackupCleanup) TaskType() string { return TypeBackupCleanup }
 
-// InsertOpts implements Args.
-func (BackupCleanup) InsertOpts(Limits) []asynq.Option {
+// InsertOpts implements Args. A cleanup reads backups again to verify
+// their checksums before it trusts them (the KeepMin newest ones, and every
+// one never verified), so its limit grows with BACKUP_TIMEOUT.
+func (BackupCleanup) InsertOpts(l Limits) []asynq.Option {
 	return []asynq.Option{
 		asynq.Queue(QueueLow),
 		asynq.MaxRetry(3),
-		asynq.Timeout(10 * time.Minute),
+		asynq.Timeout(l.backupTimeout()),
 		asynq.Retention(7 * 24 * time.Hour),
 	}
 }
+
+// VerifyTimeout is the limit of one verification with its restore drill:
+// twice the backup's, as the drill loads the whole database.
+func (l Limits) VerifyTimeout() time.Duration { return 2 * l.backupTimeout() }
 
 // BackupVerify is the payload of a backup:verify task.
 type BackupVerify struct {
@@ -77,7 +83,7 @@ func (BackupVerify) InsertOpts(l Limits) []asynq.Option {
 	return []asynq.Option{
 		asynq.Queue(QueueLow),
 		asynq.MaxRetry(2),
-		asynq.Timeout(2 * l.backupTimeout()),
+		asynq.Timeout(l.VerifyTimeout()),
 		asynq.Retention(30 * 24 * time.Hour),
 	}
 }

@@ -32,7 +32,7 @@ func TestConstructorOptions(t *testing.T) {
 	}{
 		{"health", must(New(HealthCheck{}, Limits{})), TypeHealthCheck, QueueDefault, 2, 2 * time.Minute, 24 * time.Hour},
 		{"backup run", must(New(BackupRun{Trigger: "cli"}, Limits{BackupTimeout: 90 * time.Minute})), TypeBackupRun, QueueCritical, BackupRunMaxRetry, 90 * time.Minute, 7 * 24 * time.Hour},
-		{"backup cleanup", must(New(BackupCleanup{}, Limits{})), TypeBackupCleanup, QueueLow, 3, 10 * time.Minute, 7 * 24 * time.Hour},
+		{"backup cleanup", must(New(BackupCleanup{}, Limits{BackupTimeout: 3 * time.Hour})), TypeBackupCleanup, QueueLow, 3, 3 * time.Hour, 7 * 24 * time.Hour},
 		{"backup verify", must(New(BackupVerify{RestoreTest: true}, Limits{BackupTimeout: time.Hour})), TypeBackupVerify, QueueLow, 2, 2 * time.Hour, 30 * 24 * time.Hour},
 	}
 	for _, tt := range tests {

@@ -95,7 +95,14 @@ func (h *handler[A, R]) attempt(ctx context.Context, a A, att notify.Attempt) (R
 			err = fmt.Errorf("%w; not retried again: %w", err, asynq.SkipRetry)
 		}
 	}
-	if att.Final(err) {
+	final := att.Final(err)
+	if ctx.Err() != nil {
+		// The body overran the margin: asynq has recorded this attempt
+		// on its own, by ctx's error, and retries it unless it was the
+		// last; report only what asynq decided.
+		final = att.Number >= att.Max
+	}
+	if final {
 		h.final(ctx, a, Failure{Attempt: att, Err: err})
 	}
 	return res, err

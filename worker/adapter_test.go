@@ -125,6 +125,34 @@ func TestAdapter(t *testing.T) {
 	}
 }
 
+// TestBodyOverrunsTheMargin: a body that ignores its deadline past the
+// margin returns after asynq has recorded the attempt by its own timeout
+// (a retry unless it was the last): the report follows asynq's decision.
+func TestBodyOverrunsTheMargin(t *testing.T) {
+	for _, tt := range []struct {
+		attempt    int
+		wantReport bool
+	}{{2, false}, {4, true}} {
+		rec := &recorder{}
+		ctx := notify.ContextWithAttempt(context.Background(), notify.Attempt{TaskID: "t1", Number: tt.attempt, Max: 4})
+		ctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		h := &handler[tasks.BackupRun, string]{log: logging.Discard(), report: rec.report,
+			run: func(bodyCtx context.Context, _ tasks.BackupRun) (string, error) {
+				<-bodyCtx.Done()
+				<-ctx.Done() // overrun: return only once the task's own deadline has passed
+				return "", bodyCtx.Err()
+			}}
+		err := h.ProcessTask(ctx, backupTask(t, ""))
+		cancel()
+		if err == nil {
+			t.Fatal("no error")
+		}
+		if got := len(rec.reported) == 1; got != tt.wantReport {
+			t.Errorf("attempt %d of 4: reported %v, want %v", tt.attempt, got, tt.wantReport)
+		}
+	}
+}
+
 // TestTimeoutEndsBeforeAsynq: the body's deadline comes a margin before
 // the task's, so its error (not asynq's own timeout) decides the attempt.
 func TestTimeoutEndsBeforeAsynq(t *testing.T) {

@@ -55,9 +55,10 @@ func (b *Backups) Run(ctx context.Context, p tasks.BackupRun) (*backup.Manifest,
 	return &man, nil
 }
 
-// RunFailed emails the administrator about a backup that failed for good:
-// one email per final failure (an operator's "Run" of the archived task
-// that fails again emails again).
+// RunFailed emails the administrator about a backup that failed for good,
+// once per task and attempt number: an operator's "Run" of the archived
+// task that fails again within two days (tasks.EmailRetention) has the
+// same attempt number and is not emailed again; the console shows it.
 func (b *Backups) RunFailed(ctx context.Context, _ tasks.BackupRun, f Failure) error {
 	return b.Notifier.BackupFailed(ctx, notify.Backup{
 		ID:      failureID(f.Attempt),
@@ -77,12 +78,16 @@ func RunHint(err error) string {
 func failureID(a notify.Attempt) string { return fmt.Sprintf("%s:%d", a.TaskID, a.Number) }
 
 // failureHint is what the administrator can do about f: for a timeout,
-// timeoutHint with the limit; else backup.Hint's advice.
+// timeoutHint with the limit; else backup.Hint's advice, unless the error
+// says it already.
 func failureHint(f Failure, timeoutHint string) string {
 	if limit, ok := f.Timeout(); ok {
 		return fmt.Sprintf(timeoutHint, limit)
 	}
-	return backup.Hint(f.Err)
+	if h := backup.Hint(f.Err); !strings.Contains(f.Err.Error(), h) {
+		return h
+	}
+	return ""
 }
 
 // done finds a good backup that started at or after since.
@@ -170,7 +175,7 @@ func (b *Backups) CleanupFailed(ctx context.Context, _ tasks.BackupCleanup, f Fa
 		rep = ce.rep
 	}
 	msg := f.Err.Error()
-	if h := failureHint(f, "The cleanup took longer than its limit (%s); see the log for the backup it was deleting."); h != "" {
+	if h := failureHint(f, "The cleanup took longer than its limit (%s, BACKUP_TIMEOUT): it reads backups again to verify their checksums; raise BACKUP_TIMEOUT if they are large."); h != "" {
 		msg += " — " + h
 	}
 	return b.Notifier.CleanupReport(ctx, cleanupEvent(failureID(f.Attempt), rep, []string{msg}))
@@ -200,7 +205,7 @@ func cleanupEvent(id string, rep backup.CleanupReport, errs []string) notify.Cle
 func (b *Backups) Verify(ctx context.Context, p tasks.BackupVerify) (backup.VerifyReport, error) {
 	name := p.Name
 	if name == "" {
-		latest, err := b.Manager.Latest(ctx)
+		latest, err := b.Manager.LatestToVerify(ctx)
 		if err != nil {
 			return backup.VerifyReport{}, permanentIf(err)
 		}
@@ -208,11 +213,21 @@ func (b *Backups) Verify(ctx context.Context, p tasks.BackupVerify) (backup.Veri
 	}
 	rep, err := b.Manager.Verify(ctx, name, p.RestoreTest)
 	if err != nil {
-		return rep, permanentIf(err)
+		return rep, &verifyError{name: name, err: permanentIf(err)}
 	}
 	b.Log.Info("backup verified", "backup", rep.Name, "restore_test", rep.RestoreTest, "tables", len(rep.Tables))
 	return rep, nil
 }
+
+// verifyError names the backup a failed verification was about (the
+// scheduled drill picks the latest, its payload names none).
+type verifyError struct {
+	name string
+	err  error
+}
+
+func (e *verifyError) Error() string { return e.err.Error() }
+func (e *verifyError) Unwrap() error { return e.err }
 
 // permanentIf marks a verification finding (damaged, missing, misnamed
 // backup) as permanent.
@@ -230,8 +245,13 @@ func (b *Backups) VerifyFailed(ctx context.Context, p tasks.BackupVerify, f Fail
 	if p.RestoreTest {
 		stage = "restore-test"
 	}
+	name := p.Name
+	var ve *verifyError
+	if errors.As(f.Err, &ve) {
+		name = ve.name
+	}
 	return b.Notifier.VerifyFailed(ctx, notify.Verify{
-		ID: failureID(f.Attempt), Name: p.Name, Stage: stage, Error: f.Err.Error(),
+		ID: failureID(f.Attempt), Name: name, Stage: stage, Error: f.Err.Error(),
 		Hint:    failureHint(f, "The verification took longer than its limit (%s, twice BACKUP_TIMEOUT); raise BACKUP_TIMEOUT if the database has grown."),
 		Attempt: f.Attempt,
 	})

@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -30,6 +31,7 @@ import (
 // through the shared Mailpit.
 type backupEnv struct {
 	cfg    *config.Config
+	src    *sql.DB // the database, directly (not through the proxy)
 	m      *backup.Manager
 	client *asynq.Client
 	insp   *asynq.Inspector
@@ -82,7 +84,7 @@ func startBackupWorker(t *testing.T) *backupEnv {
 	}
 	rdb := r.Client(t)
 	e := &backupEnv{
-		cfg: cfg, m: m, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb),
+		cfg: cfg, src: src, m: m, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb),
 		proxy: proxy, mp: notifytest.Mailpit{API: api}, rcpt: rcpt, logs: logs,
 	}
 	w := New(cfg, Deps{Redis: rdb, DB: db, Logger: log, Notifier: notify.New(cfg, e.client, log), Backups: m})
@@ -291,26 +293,47 @@ func TestVerifyTaskDamagedBackup(t *testing.T) {
 	}
 }
 
-// TestTaskTimeoutReported: an attempt that runs out of its limit (here the
-// database hangs: connections accepted, never answered) is retried once,
-// then archived, with exactly one failure email that names the timeout and
-// the variable to raise. Verify (twice BACKUP_TIMEOUT) behaves the same.
+// TestTaskTimeoutReported: an attempt that runs out of its limit is
+// retried once, then archived, with exactly one failure email that names
+// the timeout and the variable to raise. The backup is a real dump cut off
+// mid-way (a table it must read is locked: the dump has started writing
+// when it blocks) and leaves no file behind; the verify's restore drill
+// hangs on a database that accepts connections and never answers.
 func TestTaskTimeoutReported(t *testing.T) {
 	e := startBackupWorker(t)
 	// A good backup first, for the verify task to pick.
 	e.wait(t, e.enqueue(t, must(t)(tasks.New(tasks.BackupRun{RequestedAt: time.Now().UTC()}, tasks.Limits{BackupTimeout: time.Minute}))), asynq.TaskStateCompleted)
-	e.proxy.Hang()
 	limit := tasks.Limits{BackupTimeout: 2 * time.Second}
 	for _, tt := range []struct {
-		name string
-		args tasks.Args
-		kind notify.Kind
-		says string
+		name  string
+		args  tasks.Args
+		block func(t *testing.T)
+		kind  notify.Kind
 	}{
-		{"backup", tasks.BackupRun{RequestedAt: time.Now().UTC().Add(time.Hour)}, notify.KindBackupFailed, "raise BACKUP_TIMEOUT"},
-		{"verify", tasks.BackupVerify{RestoreTest: true}, notify.KindVerifyFailed, "raise BACKUP_TIMEOUT"},
+		{"backup", tasks.BackupRun{RequestedAt: time.Now().UTC().Add(time.Hour)}, func(t *testing.T) {
+			ctx := context.Background()
+			conn, err := e.src.Conn(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(ctx, "CREATE TABLE zz_locked (id INT PRIMARY KEY)"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := conn.ExecContext(ctx, "LOCK TABLES zz_locked WRITE"); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				_, _ = conn.ExecContext(ctx, "UNLOCK TABLES")
+				_ = conn.Close()
+			})
+		}, notify.KindBackupFailed},
+		{"verify", tasks.BackupVerify{RestoreTest: true}, func(t *testing.T) {
+			e.proxy.Hang()
+			t.Cleanup(e.proxy.Resume)
+		}, notify.KindVerifyFailed},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
+			tt.block(t)
 			info := e.enqueue(t, must(t)(tasks.New(tt.args, limit)))
 			ti := e.wait(t, info, asynq.TaskStateRetry)
 			if ti.Retried != 1 || !strings.Contains(ti.LastErr, "timed out after") {
@@ -332,13 +355,21 @@ func TestTaskTimeoutReported(t *testing.T) {
 					continue
 				}
 				text := e.mp.Message(t, s.ID).Text
-				for _, want := range []string{"timed out after", tt.says} {
+				for _, want := range []string{"timed out after", "raise BACKUP_TIMEOUT"} {
 					if !strings.Contains(text, want) {
 						t.Errorf("%s email does not say %q:\n%s", tt.kind, want, text)
 					}
 				}
 			}
+			// Nothing half-written stays: one good backup, no temporary
+			// or partial file.
+			l, err := e.m.List(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(l.Temps) != 0 || len(l.Backups) != 1 || !l.Backups[0].Good() {
+				t.Errorf("after the timeouts: %d temporary files, backups %+v", len(l.Temps), l.Backups)
+			}
 		})
 	}
-	e.proxy.Resume()
 }

@@ -53,7 +53,7 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 		fmt.Fprint(a.stderr, restoreSummary(p, time.Now()))
 		shown = p.Warnings
 		switch {
-		case len(p.Target.Objects) == 0:
+		case p.Target.Empty():
 			return true
 		case *yes:
 			fmt.Fprintln(a.stderr, "--yes given: replacing them.")
@@ -104,11 +104,11 @@ func restoreSummary(p backup.RestorePlan, now time.Time) string {
 	switch {
 	case !st.Exists:
 		fmt.Fprintln(&b, "  does not exist: it will be created")
-	case len(st.Objects) == 0:
+	case st.Empty():
 		fmt.Fprintln(&b, "  exists and is empty")
 	default:
-		fmt.Fprintf(&b, "  holds %d tables and %d views, %s: everything in it will be DROPPED and replaced by the backup\n",
-			st.Tables, len(st.Objects)-st.Tables, units.Bytes(st.Bytes))
+		fmt.Fprintf(&b, "  holds %d tables, %d views and %d routines and events, %s: everything in it will be DROPPED and replaced by the backup\n",
+			st.Tables, len(st.Objects)-st.Tables, len(st.Routines), units.Bytes(st.Bytes))
 	}
 	return b.String()
 }

@@ -127,7 +127,7 @@ func TestRestoreCommandShowsWhatItWillReplace(t *testing.T) {
 		"Backup " + name,
 		"WARNING: the file has no manifest",
 		"Target database " + target,
-		"holds 2 tables and 1 views, " + units.Bytes(before.Bytes) + ": everything in it will be DROPPED",
+		"holds 2 tables, 1 views and 0 routines and events, " + units.Bytes(before.Bytes) + ": everything in it will be DROPPED",
 	}
 
 	cmd := binCmd(t, env, "backup", "restore", name, "--database", target)

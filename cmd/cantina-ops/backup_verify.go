@@ -8,6 +8,7 @@ import (
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/units"
+	"github.com/cantina-pos/cantina-ops/tasks"
 )
 
 func runBackupVerify(ctx context.Context, a *app, args []string) error {
@@ -32,12 +33,16 @@ func runBackupVerify(ctx context.Context, a *app, args []string) error {
 	if len(pos) == 1 {
 		name = pos[0]
 	} else {
-		b, err := m.Latest(ctx)
+		b, err := m.LatestToVerify(ctx)
 		if err != nil {
 			return fmt.Errorf("%w in %s", err, d.cfg.BackupDir)
 		}
 		name = b.Name
 	}
+	// The same limit as the backup:verify task: a drill that runs longer
+	// could outlive the scratch grace after which cleanup drops it.
+	ctx, cancel := context.WithTimeout(ctx, tasks.LimitsOf(d.cfg).VerifyTimeout())
+	defer cancel()
 	rep, err := m.Verify(ctx, name, *restoreTest)
 	if *asJSON {
 		if jerr := writeJSON(a.stdout, rep); jerr != nil {

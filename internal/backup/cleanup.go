@@ -39,10 +39,11 @@ func (m *Manager) Cleanup(ctx context.Context, dryRun bool) (CleanupReport, erro
 	if err != nil {
 		return rep, fmt.Errorf("cleanup: %w", err)
 	}
-	if rep.Decisions, err = m.planVerified(ctx, &l, !dryRun); err != nil {
-		return rep, fmt.Errorf("cleanup: %w", err)
-	}
 	var errs []error
+	rep.Decisions, errs = m.planVerified(ctx, &l, !dryRun)
+	if ctx.Err() != nil {
+		return rep, fmt.Errorf("cleanup: %w", ctx.Err())
+	}
 	for _, d := range rep.Decisions {
 		if !d.Delete {
 			continue
@@ -101,18 +102,22 @@ func (m *Manager) deleteFiles(ctx context.Context, files []string) error {
 //     so an older good backup takes its place instead of being deleted.
 //
 // Reading costs one pass over each file read; nightly, that is the
-// KeepMin newest backups, and only when something is to be deleted.
-func (m *Manager) planVerified(ctx context.Context, l *Listing, record bool) ([]Decision, error) {
+// KeepMin newest backups, and only when something is to be deleted. A
+// backup that cannot be read (or whose check cannot be recorded) does not
+// stop the others: it counts as not good, and its error is returned.
+func (m *Manager) planVerified(ctx context.Context, l *Listing, record bool) ([]Decision, []error) {
 	checked := map[string]bool{}
-	check := func(b *Backup) error {
+	var errs []error
+	check := func(b *Backup) {
 		checked[b.Name] = true
-		return m.recheck(ctx, b, record)
+		if err := m.recheck(ctx, b, record); err != nil {
+			b.Status, b.Problem = StatusUnverified, "its checksum could not be checked: "+err.Error()
+			errs = append(errs, fmt.Errorf("check %s: %w", b.Name, err))
+		}
 	}
 	for i := range l.Backups {
 		if b := &l.Backups[i]; b.Status == StatusUnverified {
-			if err := check(b); err != nil {
-				return nil, err
-			}
+			check(b)
 		}
 	}
 	keepMin := max(m.Retention.KeepMin, 1)
@@ -137,13 +142,11 @@ func (m *Manager) planVerified(ctx context.Context, l *Listing, record bool) ([]
 			if seen[b.Database()] > keepMin || checked[b.Name] {
 				continue
 			}
-			if err := check(b); err != nil {
-				return nil, err
-			}
+			check(b)
 			damaged = damaged || !b.Good()
 		}
 		if !damaged {
-			return decisions, nil
+			return decisions, errs
 		}
 	}
 }

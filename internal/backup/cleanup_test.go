@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -353,4 +355,43 @@ func names(ds []Decision) []string {
 		out = append(out, d.Name)
 	}
 	return out
+}
+
+// unreadable is a storage whose dump bad cannot be read.
+type unreadable struct {
+	*DirStorage
+	bad string
+}
+
+func (s unreadable) Open(ctx context.Context, name string) (io.ReadCloser, error) {
+	if name == s.bad {
+		return nil, errors.New("input/output error")
+	}
+	return s.DirStorage.Open(ctx, name)
+}
+
+// TestCleanupGoesOnPastAnUnreadableBackup: a backup that cannot be read
+// again does not stop the cleanup: it counts as not good (so an older good
+// backup is kept in its place), the rest is cleaned, and the error says
+// which file.
+func TestCleanupGoesOnPastAnUnreadableBackup(t *testing.T) {
+	ctx := context.Background()
+	dir := NewDirStorage(t.TempDir())
+	oldest := putBackup(t, dir, "pos", now.Add(-30*day), false)
+	older := putBackup(t, dir, "pos", now.Add(-20*day), false)
+	newest := putBackup(t, dir, "pos", now.Add(-day), false)
+	setMtime(t, dir, newest, now.Add(-time.Hour)) // modified: to be read again
+	m := &Manager{Storage: unreadable{DirStorage: dir, bad: newest}, Database: "pos", Now: func() time.Time { return now },
+		Retention: Policy{RetentionDays: 5, KeepMin: 1}}
+	rep, err := m.Cleanup(ctx, false)
+	if err == nil || !strings.Contains(err.Error(), newest) || !strings.Contains(err.Error(), "input/output error") {
+		t.Fatalf("error %v, want one naming %s", err, newest)
+	}
+	if got := names(rep.Deleted); !slices.Equal(got, []string{oldest}) {
+		t.Errorf("deleted %v, want only %s (the older good one stays in place of the unreadable newest)", got, oldest)
+	}
+	l, _ := m.List(ctx)
+	if b, ok := l.Find(older); !ok || !b.Good() {
+		t.Errorf("%s: %+v", older, b)
+	}
 }

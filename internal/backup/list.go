@@ -44,7 +44,7 @@ type Backup struct {
 	Problem string    `json:"problem,omitempty"`
 	Size    int64     `json:"size"`
 	ModTime time.Time `json:"mod_time"`
-	// Manifest is set when Status is good or corrupt.
+	// Manifest is set when Status is good, unverified or corrupt.
 	Manifest *Manifest `json:"manifest,omitempty"`
 	// ManifestSize is the manifest file's size, 0 without one.
 	ManifestSize int64 `json:"manifest_size,omitempty"`
@@ -86,6 +86,19 @@ func (l Listing) Latest(database string) (Backup, bool) {
 	return Backup{}, false
 }
 
+// LatestToVerify is the newest backup of database that a verify can
+// check against its manifest: a good one, or an unverified one (never
+// checked since an upgrade, or modified since its check) — the one that
+// most needs it.
+func (l Listing) LatestToVerify(database string) (Backup, bool) {
+	for _, b := range l.Backups {
+		if (b.Status == StatusGood || b.Status == StatusUnverified) && b.Manifest.Database == database {
+			return b, true
+		}
+	}
+	return Backup{}, false
+}
+
 // Find returns the dump named name.
 func (l Listing) Find(name string) (Backup, bool) {
 	for _, b := range l.Backups {
@@ -96,9 +109,6 @@ func (l Listing) Find(name string) (Backup, bool) {
 	return Backup{}, false
 }
 
-// List reads the storage: every dump with its status, newest first, plus
-// orphan manifests and temporary files. Backups of other databases in the
-// same storage are listed too (see Backup.Database).
 // Latest returns the newest good backup of the manager's database, or an
 // error wrapping ErrNotFound when there is none.
 func (m *Manager) Latest(ctx context.Context) (Backup, error) {
@@ -113,6 +123,23 @@ func (m *Manager) Latest(ctx context.Context) (Backup, error) {
 	return b, nil
 }
 
+// LatestToVerify returns Listing.LatestToVerify of the manager's database,
+// or an error wrapping ErrNotFound when there is none.
+func (m *Manager) LatestToVerify(ctx context.Context) (Backup, error) {
+	l, err := m.List(ctx)
+	if err != nil {
+		return Backup{}, fmt.Errorf("list backups: %w", err)
+	}
+	b, ok := l.LatestToVerify(m.Database)
+	if !ok {
+		return Backup{}, fmt.Errorf("no backup of %s with a usable manifest: %w", m.Database, ErrNotFound)
+	}
+	return b, nil
+}
+
+// List reads the storage: every dump with its status, newest first, plus
+// orphan manifests and temporary files. Backups of other databases in the
+// same storage are listed too (see Backup.Database).
 func (m *Manager) List(ctx context.Context) (Listing, error) {
 	if m.Storage == nil {
 		return Listing{}, errors.New("backup manager: no Storage")

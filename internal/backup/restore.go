@@ -102,7 +102,12 @@ type TargetState struct {
 	// Bytes their data and indexes, as information_schema estimates them.
 	Tables int
 	Bytes  int64
+	// Routines are its procedures, functions and events ("procedure p").
+	Routines []string
 }
+
+// Empty reports whether the target holds nothing a restore would drop.
+func (s TargetState) Empty() bool { return len(s.Objects) == 0 && len(s.Routines) == 0 }
 
 // Target tells whether database exists, what tables and views it has and
 // how big they are.
@@ -234,8 +239,8 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	if o.Confirm != nil && !o.Confirm(plan) {
 		return res, fmt.Errorf("restore %s into %s: %w", name, target, ErrRestoreCancelled)
 	}
-	if len(st.Objects) > 0 && !o.Replace {
-		return res, fmt.Errorf("restore into %s: %w (%d tables and views); confirm to replace them", target, ErrTargetNotEmpty, len(st.Objects))
+	if !st.Empty() && !o.Replace {
+		return res, fmt.Errorf("restore into %s: %w (%d tables and views, %d routines and events); confirm to replace them", target, ErrTargetNotEmpty, len(st.Objects), len(st.Routines))
 	}
 	if !st.Exists {
 		if _, err := m.DB.ExecContext(ctx, mysqlx.CreateDatabase(target, false)); err != nil {
@@ -382,6 +387,22 @@ func targetState(ctx context.Context, db *sql.DB, database string) (TargetState,
 	}
 	if err := rows.Err(); err != nil {
 		return st, fmt.Errorf("list tables of %s: %w", database, err)
+	}
+	rows, err = db.QueryContext(ctx, `SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?
+		UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1, 2`, database, database)
+	if err != nil {
+		return st, fmt.Errorf("list routines of %s: %w", database, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var kind, name string
+		if err := rows.Scan(&kind, &name); err != nil {
+			return st, fmt.Errorf("list routines of %s: %w", database, err)
+		}
+		st.Routines = append(st.Routines, kind+" "+name)
+	}
+	if err := rows.Err(); err != nil {
+		return st, fmt.Errorf("list routines of %s: %w", database, err)
 	}
 	return st, nil
 }

@@ -30,7 +30,8 @@ const (
 
 // DefaultScratchGrace is how old a drill's scratch database must be before
 // it counts as a leftover, unless Manager.ScratchGrace says otherwise.
-// It must exceed the longest restore drill (BACKUP_TIMEOUT).
+// It must exceed the longest restore drill (twice BACKUP_TIMEOUT; see
+// setup.Manager).
 const DefaultScratchGrace = 6 * time.Hour
 
 var scratchRE = regexp.MustCompile(`^` + scratchPrefix + `[A-Za-z0-9_-]*_([0-9]{14})_[0-9a-f]{8}$`)

@@ -254,6 +254,9 @@ func Load(lookup Lookup) (*Config, error) {
 	c.BackupGzipLevel = p.integer("BACKUP_GZIP_LEVEL", 6, 1, 9)
 	c.BackupNotify = p.oneOf("BACKUP_NOTIFY", "failure", "failure", "always", "never")
 	c.BackupDefiners = p.oneOf("BACKUP_DEFINERS", "keep", "keep", "strip")
+	if c.BackupDefiners == "strip" && c.BackupEngine == "mysqldump" {
+		p.fail("BACKUP_DEFINERS", "strip works only with BACKUP_ENGINE=native (mysqldump always writes definers; `backup restore` rewrites them for an account without SUPER)")
+	}
 
 	c.Email = p.email()
 	c.NotifyLang = p.oneOf("NOTIFY_LANG", "es", "es", "en")

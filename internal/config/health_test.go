@@ -41,3 +41,13 @@ func TestHealthErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestStripDefinersNeedsNativeEngine(t *testing.T) {
+	err := loadErr(t, withDB(map[string]string{"BACKUP_DEFINERS": "strip", "BACKUP_ENGINE": "mysqldump"}))
+	if !strings.Contains(err.Error(), "BACKUP_DEFINERS") || !strings.Contains(err.Error(), "BACKUP_ENGINE=native") {
+		t.Errorf("error %v", err)
+	}
+	if c := mustLoad(t, withDB(map[string]string{"BACKUP_DEFINERS": "strip"})); c.BackupDefiners != "strip" {
+		t.Errorf("BackupDefiners = %q", c.BackupDefiners)
+	}
+}

@@ -174,11 +174,12 @@ func writeDefaults(path, content string) error {
 // childEnvNames are the only variables of ours the dump program inherits:
 // where programs are (PATH), the time zone and locale of its messages and
 // of the trailer's date, where OpenSSL finds the system's CA certificates
-// (a TLS connection verified against them), and SYSTEMROOT, without which
-// nothing starts on Windows. Everything else stays out: our environment
+// (a TLS connection verified against them), SYSTEMROOT, without which
+// nothing starts on Windows, and the loader's library path (a client
+// installed outside the system's directories). Everything else stays out: our environment
 // holds DATABASE_URL, EMAIL_HOST_PASSWORD, S3_SECRET_ACCESS_KEY and the
 // like, and the client reads MYSQL_PWD, MYSQL_HOST, MARIADB_… itself.
-var childEnvNames = []string{"PATH", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "SSL_CERT_FILE", "SSL_CERT_DIR", "SYSTEMROOT"}
+var childEnvNames = []string{"PATH", "TZ", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "SSL_CERT_FILE", "SSL_CERT_DIR", "SYSTEMROOT", "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH"}
 
 // childEnv is the dump program's environment: the childEnvNames variables
 // of parent (names compared without case, as Windows does), and HOME set

@@ -10,11 +10,13 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/backup/mysqldump"
 	"github.com/cantina-pos/cantina-ops/internal/backup/native"
 	"github.com/cantina-pos/cantina-ops/internal/config"
+	"github.com/cantina-pos/cantina-ops/tasks"
 )
 
 // Manager returns the backup manager for cfg's database. db is a pool on
@@ -39,9 +41,10 @@ func Manager(cfg *config.Config, db *sql.DB, version string, log *slog.Logger) (
 			// timeout: only older leftovers are stale.
 			Grace: max(cfg.BackupTimeout, backup.DefaultGrace),
 		},
-		// A drill (backup:verify) runs at most twice BACKUP_TIMEOUT: a
-		// scratch database older than that was left by a killed worker.
-		ScratchGrace:     max(2*cfg.BackupTimeout, backup.DefaultScratchGrace),
+		// A drill (the backup:verify task, `backup verify`) runs at most
+		// tasks.Limits.VerifyTimeout: a scratch database older than that
+		// and an hour was left by a killed worker.
+		ScratchGrace:     max(tasks.LimitsOf(cfg).VerifyTimeout()+time.Hour, backup.DefaultScratchGrace),
 		CompressionLevel: cfg.BackupGzipLevel,
 		Version:          version,
 		Logger:           log,

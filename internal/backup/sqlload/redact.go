@@ -97,7 +97,15 @@ func redactMessage(number uint16, msg string) (string, bool) {
 			from += len("near ")
 		}
 		return cut(from, strings.LastIndex(msg, "' at line ")+1)
-	case 1292, 1366, 1367, 1411: // Incorrect %s value: '%s' for column …; Truncated incorrect …
+	case 1300: // ER_INVALID_CHARACTER_STRING: Invalid %s character string: '%s'
+		return cut(strings.Index(msg, "'"), strings.LastIndex(msg, "'")+1)
+	case 1761, 1762: // ER_FOREIGN_DUPLICATE_KEY_*: … record '%s' would lead to a duplicate entry …
+		from := strings.Index(msg, "record '")
+		if from >= 0 {
+			from += len("record ")
+		}
+		return cut(from, strings.LastIndex(msg, "' would lead")+1)
+	case 1292, 1366, 1367, 1411, 1525: // Incorrect %s value: '%s' for column …; Truncated incorrect …; ER_WRONG_VALUE
 		from := strings.Index(msg, "'")
 		to := strings.LastIndex(msg, "' for ")
 		if to < 0 {

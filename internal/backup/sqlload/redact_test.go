@@ -42,6 +42,9 @@ func TestWithoutValues(t *testing.T) {
 	}{
 		{"duplicate", 1062, "Duplicate entry 'jo''e@x.com' for key 'email'", "Duplicate entry (value not shown) for key 'email'"},
 		{"duplicate composite", 1062, "Duplicate entry 'a-' for key -1' for key 'PRIMARY'", "Duplicate entry (value not shown) for key 'PRIMARY'"},
+		{"wrong value", 1525, "Incorrect DATE value: '2026-13-45 secret'", "Incorrect DATE value: (value not shown)"},
+		{"invalid character string", 1300, "Invalid utf8mb4 character string: '\\xF0secret'", "Invalid utf8mb4 character string: (value not shown)"},
+		{"foreign duplicate", 1761, "Foreign key constraint for table 'orders', record '42-secret' would lead to a duplicate entry in table 'lines', key 'PRIMARY'", "Foreign key constraint for table 'orders', record (value not shown) would lead to a duplicate entry in table 'lines', key 'PRIMARY'"},
 		{"syntax", 1064, "You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near 'secret', 2)' at line 1",
 			"You have an error in your SQL syntax; check the manual that corresponds to your MariaDB server version for the right syntax to use near (value not shown) at line 1"},
 		{"incorrect value", 1366, "Incorrect integer value: 'secret' for column `d`.`t`.`a` at row 1", "Incorrect integer value: (value not shown) for column `d`.`t`.`a` at row 1"},
