@@ -9,13 +9,15 @@ import (
 	"github.com/cantina-pos/cantina-ops/tasks"
 )
 
-func TestLastSlot(t *testing.T) {
+// zones returns Madrid's time zone and a parser of "2006-01-02 15:04:05"
+// times in a zone.
+func zones(t *testing.T) (*time.Location, func(*time.Location, string) time.Time) {
+	t.Helper()
 	madrid, err := time.LoadLocation("Europe/Madrid")
 	if err != nil {
 		t.Fatal(err)
 	}
-	utc := time.UTC
-	at := func(loc *time.Location, s string) time.Time {
+	return madrid, func(loc *time.Location, s string) time.Time {
 		t.Helper()
 		v, err := time.ParseInLocation("2006-01-02 15:04:05", s, loc)
 		if err != nil {
@@ -23,6 +25,11 @@ func TestLastSlot(t *testing.T) {
 		}
 		return v
 	}
+}
+
+func TestLastSlot(t *testing.T) {
+	madrid, at := zones(t)
+	utc := time.UTC
 	tests := []struct {
 		name   string
 		spec   string
@@ -122,19 +129,8 @@ func TestEntries(t *testing.T) {
 }
 
 func TestMissedSlot(t *testing.T) {
-	madrid, err := time.LoadLocation("Europe/Madrid")
-	if err != nil {
-		t.Fatal(err)
-	}
+	madrid, at := zones(t)
 	utc := time.UTC
-	at := func(loc *time.Location, s string) time.Time {
-		t.Helper()
-		v, err := time.ParseInLocation("2006-01-02 15:04:05", s, loc)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return v
-	}
 	const window = 12 * time.Hour
 	tests := []struct {
 		name   string
