@@ -38,7 +38,6 @@ type Sources struct {
 	Database string
 	// Health returns the last health report, false when there is none yet.
 	Health func() (health.Report, bool)
-	Logger *slog.Logger
 }
 
 // NewRegistry registers every collector of s on a new registry.
