@@ -25,6 +25,15 @@
 // in a failover or a restart is run late rather than skipped, and never
 // twice. @every schedules have no fixed grid, count from when the leader
 // started, and are not caught up; they exist for tests.
+//
+// Backups get a longer memory (missed.go): when a leader takes over, and
+// every hour while it leads, it compares the newest good backup with
+// BACKUP_SCHEDULE. If the latest backup slot within BACKUP_CATCHUP (12 h)
+// has no backup started at or after it, it enqueues one catch-up backup
+// for that slot, under the slot's own task ID, and logs why. A night
+// without a scheduler (Redis down at 02:00, a deploy across the slot) is
+// then made up in the morning; the normal slot and its catch-up share an
+// ID, so they never both run.
 package scheduler
 
 import (
@@ -72,6 +81,18 @@ type Options struct {
 	LeaseTTL   time.Duration // default 30s
 	CatchUp    time.Duration // default 5m
 	InstanceID string        // default host-pid-nanotime
+
+	// Backups, when set, turns the backup catch-up on (see missed.go).
+	Backups LatestBackup
+	// BackupCatchUp is how old a missed backup slot may be and still be
+	// made up (BACKUP_CATCHUP); default 12h.
+	BackupCatchUp time.Duration
+	// BackupCheckEvery is how often a leader looks for a missed backup
+	// slot; default 1h.
+	BackupCheckEvery time.Duration
+	// Now is the clock of catch-up decisions; default time.Now. The
+	// asynq.Scheduler fires slots on the real clock regardless.
+	Now func() time.Time
 }
 
 func (o Options) withDefaults() Options {
@@ -83,6 +104,15 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CatchUp <= 0 {
 		o.CatchUp = 5 * time.Minute
+	}
+	if o.BackupCatchUp <= 0 {
+		o.BackupCatchUp = 12 * time.Hour
+	}
+	if o.BackupCheckEvery <= 0 {
+		o.BackupCheckEvery = time.Hour
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 	if o.InstanceID == "" {
 		host, _ := os.Hostname()
@@ -165,6 +195,8 @@ func (s *Scheduler) lead(ctx context.Context, l *lease) error {
 	}()
 
 	s.catchUp(ctx)
+	stopWatch := s.watchBackups(ctx)
+	defer stopWatch()
 
 	t := &term{s: s, pending: map[string]*registration{}}
 	t.as = asynq.NewScheduler(s.connOpt, &asynq.SchedulerOpts{
@@ -216,7 +248,7 @@ func (s *Scheduler) lead(ctx context.Context, l *lease) error {
 // catchUp enqueues the latest slot of each entry within the catch-up window
 // unless it is already enqueued.
 func (s *Scheduler) catchUp(ctx context.Context) {
-	now := time.Now()
+	now := s.opts.Now()
 	for _, e := range s.entries {
 		slot, ok := lastSlot(e.sched, s.loc, now, s.opts.CatchUp)
 		if !ok {

@@ -46,13 +46,20 @@ func (h *harness) start(id string, opts Options) (stop func()) {
 	if err != nil {
 		h.t.Fatal(err)
 	}
+	return h.startWith(id, []Entry{{Spec: "@every 1s", Task: task}}, opts)
+}
+
+// startWith runs a scheduler with the given entries until the returned
+// stop function is called (or the test ends).
+func (h *harness) startWith(id string, entries []Entry, opts Options) (stop func()) {
+	h.t.Helper()
 	opts.InstanceID = id
 	if opts.LeaseTTL == 0 {
 		opts.LeaseTTL = 3 * time.Second
 	}
 	log := slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	s, err := New(h.redis.Client(h.t), asynq.RedisClientOpt{Addr: h.redis.Addr, DB: h.redis.DB},
-		time.UTC, []Entry{{Spec: "@every 1s", Task: task}}, opts, log)
+		time.UTC, entries, opts, log)
 	if err != nil {
 		h.t.Fatal(err)
 	}

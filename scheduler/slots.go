@@ -37,3 +37,15 @@ func lastSlot(sched cron.Schedule, loc *time.Location, t time.Time, window time.
 func slotID(taskType string, slot time.Time) string {
 	return taskType + "@" + slot.UTC().Format(time.RFC3339)
 }
+
+// missedSlot is the latest slot of sched at or before now and no older
+// than window that no backup covers: newest, the start of the newest good
+// backup (zero when there is none), is before it. @every schedules have no
+// missed slots (see lastSlot).
+func missedSlot(sched cron.Schedule, loc *time.Location, now time.Time, window time.Duration, newest time.Time) (time.Time, bool) {
+	slot, ok := lastSlot(sched, loc, now, window)
+	if !ok || (!newest.IsZero() && !newest.Before(slot)) {
+		return time.Time{}, false
+	}
+	return slot, true
+}

@@ -9,13 +9,15 @@ import (
 	"github.com/cantina-pos/cantina-ops/tasks"
 )
 
-func TestLastSlot(t *testing.T) {
+// zones returns Madrid's time zone and a parser of "2006-01-02 15:04:05"
+// times in a zone.
+func zones(t *testing.T) (*time.Location, func(*time.Location, string) time.Time) {
+	t.Helper()
 	madrid, err := time.LoadLocation("Europe/Madrid")
 	if err != nil {
 		t.Fatal(err)
 	}
-	utc := time.UTC
-	at := func(loc *time.Location, s string) time.Time {
+	return madrid, func(loc *time.Location, s string) time.Time {
 		t.Helper()
 		v, err := time.ParseInLocation("2006-01-02 15:04:05", s, loc)
 		if err != nil {
@@ -23,6 +25,11 @@ func TestLastSlot(t *testing.T) {
 		}
 		return v
 	}
+}
+
+func TestLastSlot(t *testing.T) {
+	madrid, at := zones(t)
+	utc := time.UTC
 	tests := []struct {
 		name   string
 		spec   string
@@ -118,5 +125,56 @@ func TestEntries(t *testing.T) {
 		tasks.TypeBackupCleanup: "30 2 * * *", tasks.TypeBackupVerify: "0 4 * * 0"}
 	if !maps.Equal(got, want) {
 		t.Errorf("Entries = %v, want %v", got, want)
+	}
+}
+
+func TestMissedSlot(t *testing.T) {
+	madrid, at := zones(t)
+	utc := time.UTC
+	const window = 12 * time.Hour
+	tests := []struct {
+		name   string
+		spec   string
+		loc    *time.Location
+		now    time.Time
+		newest time.Time // zero: no backup
+		want   time.Time
+		ok     bool
+	}{
+		{"slot missed, newest backup from yesterday", "0 2 * * *", utc, at(utc, "2026-11-26 02:10:00"), at(utc, "2026-11-25 02:00:04"), at(utc, "2026-11-26 02:00:00"), true},
+		{"slot missed, no backup at all", "0 2 * * *", utc, at(utc, "2026-11-26 09:00:00"), time.Time{}, at(utc, "2026-11-26 02:00:00"), true},
+		{"backup after the slot", "0 2 * * *", utc, at(utc, "2026-11-26 02:10:00"), at(utc, "2026-11-26 02:00:03"), time.Time{}, false},
+		{"backup exactly at the slot", "0 2 * * *", utc, at(utc, "2026-11-26 09:00:00"), at(utc, "2026-11-26 02:00:00"), time.Time{}, false},
+		{"manual backup a minute before the slot does not cover it", "0 2 * * *", utc, at(utc, "2026-11-26 02:10:00"), at(utc, "2026-11-26 01:59:00"), at(utc, "2026-11-26 02:00:00"), true},
+		{"slot older than the window", "0 2 * * *", utc, at(utc, "2026-11-26 14:00:01"), at(utc, "2026-11-25 02:00:04"), time.Time{}, false},
+		{"slot at the window's edge", "0 2 * * *", utc, at(utc, "2026-11-26 14:00:00"), at(utc, "2026-11-25 02:00:04"), at(utc, "2026-11-26 02:00:00"), true},
+		{"hourly, several missed: only the latest", "0 * * * *", utc, at(utc, "2026-11-26 10:20:00"), at(utc, "2026-11-26 05:00:10"), at(utc, "2026-11-26 10:00:00"), true},
+		{"daily 02:00 in Madrid read in UTC", "0 2 * * *", madrid, at(utc, "2026-11-26 01:30:00"), at(utc, "2026-11-25 01:00:02"), at(madrid, "2026-11-26 02:00:00"), true},
+		{"@every has no slots to miss", "@every 1h", utc, at(utc, "2026-11-26 10:20:00"), time.Time{}, time.Time{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sched, err := config.ParseSchedule(tt.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := missedSlot(sched, tt.loc, tt.now, window, tt.newest)
+			if ok != tt.ok || !got.Equal(tt.want) {
+				t.Errorf("missedSlot(%q, now %s, newest %s) = %s, %v; want %s, %v", tt.spec, tt.now, tt.newest, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestAgeText(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		26*time.Hour + 5*time.Minute: "26h",
+		time.Hour:                    "1h",
+		59 * time.Minute:             "59m",
+		30 * time.Second:             "0m",
+	} {
+		if got := ageText(d); got != want {
+			t.Errorf("ageText(%s) = %q, want %q", d, got, want)
+		}
 	}
 }

@@ -35,6 +35,8 @@ type Deps struct {
 	Redis  redis.UniversalClient
 	DB     *sql.DB
 	Logger *slog.Logger
+
+	Metrics MetricsSources // what /metrics reports beyond the queues
 }
 
 // Server is the web process.
@@ -57,10 +59,13 @@ func New(cfg *config.Config, d Deps) *Server {
 	mux := http.NewServeMux()
 	mux.Handle("/alive/{$}", method(http.MethodGet, http.HandlerFunc(s.alive)))
 	mux.Handle("/ready/{$}", method(http.MethodGet, http.HandlerFunc(s.ready)))
+	mux.Handle("/metrics", method(http.MethodGet, s.metrics(d)))
 	if cfg.ConsoleUser != "" && cfg.ConsolePassword.IsSet() {
 		s.console = asynqmon.New(asynqmon.Options{
 			RootPath:     ConsolePath,
 			RedisConnOpt: conn.AsynqRedis{R: cfg.Redis},
+
+			PrometheusAddress: cfg.PrometheusURL, // charts on the console's Metrics page
 		})
 		console := basicAuth(cfg.ConsoleUser, cfg.ConsolePassword, sameOrigin(noStore(s.console)))
 		mux.Handle(ConsolePath+"/", console)

@@ -79,7 +79,12 @@ func (d *deps) scheduler() (process, error) {
 	if err != nil {
 		return nil, err
 	}
-	return scheduler.New(d.rdb, conn.AsynqRedis{R: d.cfg.Redis}, d.cfg.ScheduleTZ, entries, scheduler.Options{}, d.log)
+	backups, err := d.backups()
+	if err != nil {
+		return nil, err
+	}
+	return scheduler.New(d.rdb, conn.AsynqRedis{R: d.cfg.Redis}, d.cfg.ScheduleTZ, entries,
+		scheduler.Options{Backups: backups, BackupCatchUp: d.cfg.BackupCatchUp}, d.log)
 }
 
 // runProcesses runs the named processes until ctx is done or one fails;
