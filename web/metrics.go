@@ -1,8 +1,6 @@
 package web
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"net/http"
 	"strings"
 
@@ -42,11 +40,10 @@ func (s *Server) metrics(d Deps) http.Handler {
 // bearer guards next with "Authorization: Bearer <token>", compared in
 // constant time (over SHA-256, so the length does not leak).
 func bearer(token config.Secret, next http.Handler) http.Handler {
-	want := sha256.Sum256([]byte(token.Reveal()))
+	want := secretDigest(token.Reveal())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		sum := sha256.Sum256([]byte(got))
-		if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 || !ok {
+		if !sameDigest(secretDigest(got), want) || !ok {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="cantina-ops metrics"`)
 			writeError(w, http.StatusUnauthorized, "bearer token required: set it from METRICS_TOKEN (Prometheus: authorization.credentials)")
 			return

@@ -23,19 +23,23 @@ func method(m string, next http.Handler) http.Handler {
 	})
 }
 
+// secretDigest is what credentials are compared by: their SHA-256, so
+// that a constant-time comparison does not leak their length either.
+func secretDigest(s string) [sha256.Size]byte { return sha256.Sum256([]byte(s)) }
+
+// sameDigest compares two digests in constant time.
+func sameDigest(a, b [sha256.Size]byte) bool { return subtle.ConstantTimeCompare(a[:], b[:]) == 1 }
+
 // basicAuth guards next with HTTP basic auth. Both the user and the
 // password are compared in constant time (over their SHA-256, so that the
 // length does not leak either).
 func basicAuth(user string, password config.Secret, next http.Handler) http.Handler {
-	wantUser := sha256.Sum256([]byte(user))
-	wantPass := sha256.Sum256([]byte(password.Reveal()))
+	wantUser, wantPass := secretDigest(user), secretDigest(password.Reveal())
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, p, ok := r.BasicAuth()
-		gotUser := sha256.Sum256([]byte(u))
-		gotPass := sha256.Sum256([]byte(p))
-		userOK := subtle.ConstantTimeCompare(gotUser[:], wantUser[:])
-		passOK := subtle.ConstantTimeCompare(gotPass[:], wantPass[:])
-		if !ok || userOK&passOK != 1 {
+		userOK := sameDigest(secretDigest(u), wantUser)
+		passOK := sameDigest(secretDigest(p), wantPass)
+		if !ok || !(userOK && passOK) {
 			w.Header().Set("WWW-Authenticate", `Basic realm="cantina-ops console", charset="UTF-8"`)
 			writeError(w, http.StatusUnauthorized, "login required")
 			return
