@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"net"
 	"strconv"
 	"strings"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/cantina-pos/cantina-ops/internal/health"
+	"github.com/cantina-pos/cantina-ops/internal/logging"
 	"github.com/cantina-pos/cantina-ops/internal/notify"
 	"github.com/cantina-pos/cantina-ops/internal/notify/notifytest"
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
@@ -20,7 +23,8 @@ import (
 // worker against the real MariaDB behind a proxy the test cuts and
 // restores: pass (no email), fail (one "failed" email, naming the check),
 // the same failure after a simulated crash between queuing the email and
-// storing the status (still one email), pass again (one "recovered").
+// storing the alert state (still one email), pass (recovering: no email),
+// pass again (one "recovered"). Every round is kept for the console.
 func TestHealthCheckAlertsOnStatusChanges(t *testing.T) {
 	srv, dbName := testenv.MySQLDatabase(t)
 	proxy := notifytest.NewProxy(t, net.JoinHostPort(srv.Host, strconv.Itoa(srv.Port)))
@@ -74,7 +78,7 @@ func TestHealthCheckAlertsOnStatusChanges(t *testing.T) {
 	}
 	stored, err := e.rdb.Get(ctx, notify.HealthKeyPrefix+dbName).Result()
 	if err != nil {
-		t.Fatalf("status not stored: %v", err)
+		t.Fatalf("alert state not stored: %v", err)
 	}
 
 	proxy.Cut()
@@ -96,6 +100,10 @@ func TestHealthCheckAlertsOnStatusChanges(t *testing.T) {
 
 	proxy.Restore(t)
 	check("h4-pass")
+	if q := kindsQueued(); strings.Join(q, ",") != "health-failed" {
+		t.Fatalf("email tasks after the first passing round: %q, want no recovery yet", q)
+	}
+	check("h5-pass")
 	testenv.Eventually(t, 60*time.Second, "the recovered email", func() bool { return subjectsTo()[recoveredSubject+dbName] == 1 })
 	got := subjectsTo()
 	if len(got) != 2 || got[failedSubject+dbName] != 1 {
@@ -103,9 +111,124 @@ func TestHealthCheckAlertsOnStatusChanges(t *testing.T) {
 	}
 	for _, m := range e.mp.To(t, to) {
 		if m.Subject == recoveredSubject+dbName {
-			if text := e.mp.Message(t, m.ID).Text; !strings.Contains(text, "Vuelven a funcionar: database") {
+			if text := e.mp.Message(t, m.ID).Text; !strings.Contains(text, "database: correcto · recuperado") {
 				t.Errorf("recovered email does not say what recovered:\n%s", text)
 			}
 		}
+	}
+
+	rounds, err := (&health.History{Redis: e.rdb, Database: dbName}).LastRounds(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var statuses []string
+	for _, r := range rounds {
+		statuses = append(statuses, string(r.Status))
+	}
+	if strings.Join(statuses, ",") != "pass,pass,fail,fail,pass" {
+		t.Errorf("rounds kept, newest first: %q", statuses)
+	}
+}
+
+// TestHealthAlertReminderAndRecovery drives the watcher the worker uses
+// with an injected clock through a failure, a quiet round, a reminder
+// HEALTH_ALERT_REPEAT later, a first passing round and the recovery, in
+// both languages, and counts the emails that arrive in the real Mailpit:
+// exactly failed, reminder, recovered.
+func TestHealthAlertReminderAndRecovery(t *testing.T) {
+	subjects := map[string][]string{
+		"es": {"[cantina-ops] 🔴 Servidor en fallo: cantina", "[cantina-ops] ⏰ Sigue en fallo: cantina", "[cantina-ops] 🟢 Servidor recuperado: cantina"},
+		"en": {"[cantina-ops] 🔴 Server failing: cantina", "[cantina-ops] ⏰ Still failing: cantina", "[cantina-ops] 🟢 Server recovered: cantina"},
+	}
+	for _, lang := range []string{"es", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			to := notifytest.Recipient(t, "reminder-"+lang)
+			e := startMailWorker(t, map[string]string{"NOTIFY_EMAILS": to, "NOTIFY_LANG": lang, "HEALTH_ALERT_REPEAT": "6h"}, false)
+			t0 := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+			now := t0
+			w := &notify.HealthWatch{Redis: e.rdb, Notifier: e.notifier, Database: "cantina", Repeat: e.cfg.Health.AlertRepeat, Now: func() time.Time { return now }}
+			rounds := []struct {
+				at   time.Duration
+				db   health.Status
+				want notify.Kind
+			}{
+				{0, health.Fail, notify.KindHealthFailed},
+				{time.Hour, health.Fail, ""},
+				{5 * time.Hour, health.Fail, ""},
+				{6 * time.Hour, health.Fail, notify.KindHealthReminder},
+				{7 * time.Hour, health.Pass, ""},
+				{8 * time.Hour, health.Pass, notify.KindHealthRecovered},
+				{9 * time.Hour, health.Pass, ""},
+			}
+			for _, r := range rounds {
+				now = t0.Add(r.at)
+				rep := health.Report{Status: r.db, Time: now, Checks: map[string]health.Result{
+					"database:responseTime": {Status: r.db, Output: "select 1 took too long"},
+				}}
+				n, err := w.Observe(context.Background(), rep)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n.Kind != r.want {
+					t.Errorf("+%s: notice %q, want %q", r.at, n.Kind, r.want)
+				}
+			}
+
+			var got []notifytest.Summary
+			testenv.Eventually(t, 60*time.Second, "three emails", func() bool { got = e.mp.To(t, to); return len(got) >= 3 })
+			if n := len(e.emailTasks(t)); n != 3 || len(got) != 3 {
+				t.Fatalf("%d email tasks, %d messages; want exactly 3", n, len(got))
+			}
+			seen := map[string]int{}
+			for _, m := range got {
+				seen[m.Subject]++
+			}
+			for _, subj := range subjects[lang] {
+				if seen[subj] != 1 {
+					t.Errorf("subjects %v: want one %q", seen, subj)
+				}
+			}
+		})
+	}
+}
+
+// TestHealthTaskFailureAlerts: a health:check that fails for good reports
+// the failing check health:task through the same alert state; the other
+// alerts stay as they were, and health:task recovers once rounds complete
+// again.
+func TestHealthTaskFailureAlerts(t *testing.T) {
+	to := notifytest.Recipient(t, "taskfail")
+	e := startMailWorker(t, map[string]string{"NOTIFY_EMAILS": to, "NOTIFY_LANG": "en"}, false)
+	now := time.Date(2026, 11, 26, 2, 0, 0, 0, time.UTC)
+	h := &healthTask{log: logging.Discard(), history: &health.History{Redis: e.rdb, Database: "cantina"},
+		watch: &notify.HealthWatch{Redis: e.rdb, Notifier: e.notifier, Database: "cantina", Repeat: time.Hour, Now: func() time.Time { return now }}}
+	ctx := context.Background()
+	p := tasks.HealthCheck{Notify: true}
+
+	if err := h.failed(ctx, p, Failure{Err: errors.New("task timed out after 30s")}); err != nil {
+		t.Fatal(err)
+	}
+	var got []notifytest.Summary
+	testenv.Eventually(t, 60*time.Second, "the failed email", func() bool { got = e.mp.To(t, to); return len(got) == 1 })
+	if got[0].Subject != "[cantina-ops] 🔴 Server failing: cantina" {
+		t.Errorf("subject %q", got[0].Subject)
+	}
+	if text := e.mp.Message(t, got[0].ID).Text; !strings.Contains(text, "health:task: failing · new") || !strings.Contains(text, "task timed out after 30s") {
+		t.Errorf("the email does not name the failing task:\n%s", text)
+	}
+	if rounds, err := h.history.LastRounds(ctx, 5); err != nil || len(rounds) != 1 || rounds[0].Checks[TaskCheck].Status != health.Fail {
+		t.Errorf("failed round not kept: %+v, %v", rounds, err)
+	}
+
+	// Two complete rounds (health:task is missing from them): recovered.
+	for i := range 2 {
+		now = now.Add(time.Hour)
+		if err := h.observe(ctx, health.Report{Status: health.Pass, Time: now, Checks: map[string]health.Result{"database:responseTime": {Status: health.Pass}}}); err != nil {
+			t.Fatalf("round %d: %v", i, err)
+		}
+	}
+	testenv.Eventually(t, 60*time.Second, "the recovered email", func() bool { got = e.mp.To(t, to); return len(got) == 2 })
+	if n := len(e.emailTasks(t)); n != 2 {
+		t.Errorf("%d email tasks, want 2", n)
 	}
 }

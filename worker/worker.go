@@ -42,7 +42,8 @@ func handlers(cfg *config.Config, d Deps) *registry {
 	register(r, d.Logger, b.Cleanup, b.CleanupFailed)
 	register(r, d.Logger, b.Verify, b.VerifyFailed)
 	h := &healthTask{checker: health.Readiness(d.Redis, d.DB, cfg.HealthTimeout), log: d.Logger,
-		watch: &notify.HealthWatch{Redis: d.Redis, Notifier: d.Notifier, Database: cfg.DB.Name}}
+		watch:   &notify.HealthWatch{Redis: d.Redis, Notifier: d.Notifier, Database: cfg.DB.Name, Repeat: cfg.Health.AlertRepeat},
+		history: &health.History{Redis: d.Redis, Database: cfg.DB.Name}}
 	register(r, d.Logger, h.run, h.failed)
 	e := &emailHandler{enabled: cfg.Email.Enabled(), renderer: notify.NewRenderer(cfg),
 		mailer: notify.NewSMTP(cfg.Email), log: d.Logger}

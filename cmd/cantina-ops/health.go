@@ -66,21 +66,28 @@ func runHealth(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-// notifyHealth records rep's status and queues an email if it changed.
+// notifyHealth steps the per-check alert state with rep and queues the
+// email that is due, if any.
 func notifyHealth(ctx context.Context, d *deps, rep health.Report, out io.Writer) error {
 	n := d.notifier()
-	w := &notify.HealthWatch{Redis: d.rdb, Notifier: n, Database: d.cfg.DB.Name}
-	tr, err := w.Observe(ctx, rep)
+	w := &notify.HealthWatch{Redis: d.rdb, Notifier: n, Database: d.cfg.DB.Name, Repeat: d.cfg.Health.AlertRepeat}
+	notice, err := w.Observe(ctx, rep)
 	if err != nil {
 		return fmt.Errorf("health --notify: the alert could not be queued; is the queue Redis (REDIS_URL) reachable? %w", err)
 	}
 	switch {
-	case tr.Kind == "":
-		fmt.Fprintf(out, "notify: no change (%s), nobody emailed\n", tr.To)
+	case notice.Kind == "":
+		fmt.Fprintf(out, "notify: nothing new (%s), nobody emailed\n", rep.Status)
 	case !n.Enabled():
-		fmt.Fprintf(out, "notify: %s → %s, but notifications are off (set EMAIL_HOST and NOTIFY_EMAILS)\n", tr.From, tr.To)
+		fmt.Fprintf(out, "notify: %s due, but notifications are off (set EMAIL_HOST and NOTIFY_EMAILS)\n", notice.Kind)
 	default:
-		fmt.Fprintf(out, "notify: %s → %s, %s email queued for the worker to send\n", tr.From, tr.To, tr.Kind)
+		fmt.Fprintf(out, "notify: %s email queued for the worker to send:", notice.Kind)
+		sep := " "
+		for _, a := range notice.Alerts {
+			fmt.Fprintf(out, "%s%s (%s)", sep, a.Check, a.Change)
+			sep = ", "
+		}
+		fmt.Fprintln(out)
 	}
 	return nil
 }

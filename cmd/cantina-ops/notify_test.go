@@ -152,7 +152,7 @@ func TestHealthNotify(t *testing.T) {
 	vars["HEALTH_TIMEOUT"] = "2s"
 
 	code, out, errOut := run(t, vars, "health", "--notify")
-	if code != 1 || !strings.Contains(out, "notify: pass → fail, health-failed email queued") {
+	if code != 1 || !strings.Contains(out, "notify: health-failed email queued for the worker to send: database (firing)") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	insp := asynq.NewInspectorFromRedisClient(r.Client(t))
@@ -160,7 +160,7 @@ func TestHealthNotify(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pending) != 1 || pending[0].ID != "email:health-failed:cantina:pass-fail:0:admin@example.com" {
+	if len(pending) != 1 || pending[0].ID != "email:health-failed:cantina:0:admin@example.com" {
 		t.Fatalf("pending email tasks: %+v", pending)
 	}
 
@@ -169,7 +169,7 @@ func TestHealthNotify(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Status != "fail" {
 		t.Errorf("--json stdout is not the report (%v):\n%s", err, out)
 	}
-	if code != 1 || !strings.Contains(errOut, "notify: no change (fail), nobody emailed") {
+	if code != 1 || !strings.Contains(errOut, "notify: nothing new (fail), nobody emailed") {
 		t.Errorf("second run: exit %d, stderr:\n%s", code, errOut)
 	}
 	if pending, _ := insp.ListPendingTasks(tasks.QueueCritical); len(pending) != 1 {

@@ -145,25 +145,37 @@ type File struct {
 	Time  time.Time `json:"time,omitzero"`
 }
 
-// Health describes a change of the overall health status.
+// Health is one round's health notice (see health.Step): every check that
+// fires, each with what changed since the previous notice, and the checks
+// that recovered.
 type Health struct {
-	From health.Status `json:"from"`
-	To   health.Status `json:"to"`
-	// Since is when the previous status began (zero if unknown).
-	Since time.Time `json:"since,omitzero"`
-	// Checks are the checks that do not pass (all of them on recovery).
+	// Status is the worst status of the firing checks; pass when none
+	// fires any more.
+	Status health.Status `json:"status"`
+	// Checks are the checks that fire (or pass again, not yet for long
+	// enough to count as recovered): news first, then the worst.
 	Checks []Check `json:"checks,omitempty"`
-	// Recovered lists the checks that were failing before a recovery.
-	Recovered []string `json:"recovered,omitempty"`
+	// Recovered are the checks that pass again, or are no longer checked.
+	Recovered []Check `json:"recovered,omitempty"`
+	// Repeat is how often a reminder comes while a check fires (0: never).
+	Repeat time.Duration `json:"repeat,omitempty"`
 }
 
-// Check is one health check's result, as the email shows it.
+// Check is one health check in a notice.
 type Check struct {
 	Name   string        `json:"name"`
 	Status health.Status `json:"status"`
 	Output string        `json:"output,omitempty"`
 	// Value is the observed value with its unit, e.g. "93 %".
 	Value string `json:"value,omitempty"`
+	// Change is what happened since the previous notice; Was is the status
+	// that notice showed.
+	Change health.Change `json:"change,omitempty"`
+	Was    health.Status `json:"was,omitempty"`
+	// Since is when the check started to fire.
+	Since time.Time `json:"since,omitzero"`
+	// Gone: the check is no longer run.
+	Gone bool `json:"gone,omitempty"`
 }
 
 // check reports whether d has the section kind needs.
@@ -174,7 +186,7 @@ func (d Data) check(kind Kind) error {
 		ok = d.Backup != nil
 	case KindVerifyFailed:
 		ok = d.Verify != nil
-	case KindHealthDegraded, KindHealthFailed, KindHealthRecovered:
+	case KindHealthDegraded, KindHealthFailed, KindHealthReminder, KindHealthRecovered:
 		ok = d.Health != nil
 	case KindCleanupReport:
 		ok = d.Cleanup != nil
@@ -221,12 +233,11 @@ func (d *Data) scrub(s config.Secrets) {
 		}
 	}
 	if h := d.Health; h != nil {
-		for i := range h.Checks {
-			c := &h.Checks[i]
-			c.Name, c.Output, c.Value = s.Redact(c.Name), s.Redact(c.Output), s.Redact(c.Value)
-		}
-		for i := range h.Recovered {
-			h.Recovered[i] = s.Redact(h.Recovered[i])
+		for _, cs := range [][]Check{h.Checks, h.Recovered} {
+			for i := range cs {
+				c := &cs[i]
+				c.Name, c.Output, c.Value = s.Redact(c.Name), s.Redact(c.Output), s.Redact(c.Value)
+			}
 		}
 	}
 	if c := d.Cleanup; c != nil {

@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -14,126 +13,118 @@ import (
 	"github.com/cantina-pos/cantina-ops/internal/health"
 )
 
-// HealthKeyPrefix prefixes the Redis key that holds a database's last
-// overall health status.
-const HealthKeyPrefix = "cantina:health:last:"
+// HealthKeyPrefix prefixes the Redis key that holds a database's alert
+// state (health.AlertState, JSON).
+const HealthKeyPrefix = "cantina:health:alerts:"
 
-// healthStateTTL forgets a status nobody has refreshed for a month (the
-// checks stopped running); the next check then starts from "pass".
+// healthStateTTL forgets an alert state nobody has refreshed for a month
+// (the checks stopped running); the next round then starts afresh.
 const healthStateTTL = 30 * 24 * time.Hour
 
-// HealthWatch remembers the last overall health status of a database in
-// the queue Redis and notifies when it changes: pass→warn is "degraded",
-// anything→fail is "failed", warn or fail→pass is "recovered". The health
-// task and `health --notify` share it, so they see the same history.
+// HealthWatch keeps a database's per-check alert state in the queue Redis
+// and emails the notices health.Step decides on: one email per round at
+// most, listing every check that fires or recovered (see health/alert.go
+// for the rules: firing, escalation, reminders, recovery, flapping). The
+// health task and `health --notify` share it, so they see the same state.
 type HealthWatch struct {
 	Redis    redis.UniversalClient
-	Notifier *Notifier // nil: record the status, notify nobody
+	Notifier *Notifier // nil: keep the state, notify nobody
 	Database string
+	// Repeat is HEALTH_ALERT_REPEAT: how often a reminder comes while a
+	// check fires; 0 sends none.
+	Repeat time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
 }
 
-// Transition is what one observation saw. Kind is "" when it notified
-// nobody.
-type Transition struct {
-	From, To health.Status
-	Kind     Kind
-	// Key identifies the transition in the email task IDs.
+// Notice is what one observation queued. Kind is "" when nobody was
+// notified.
+type Notice struct {
+	Kind Kind
+	// Key identifies the notice in the email task IDs.
 	Key string
+	// Alerts are the checks the notice lists.
+	Alerts []health.Alert
 }
 
-// healthState is the stored status.
-type healthState struct {
-	Status health.Status `json:"status"`
-	// Seq counts status changes; with the statuses it names a transition.
-	Seq   int64     `json:"seq"`
-	Since time.Time `json:"since"`
-	// Failing are the checks that did not pass at the last observation.
-	Failing []string `json:"failing,omitempty"`
-}
-
-// transition decides whether a change of the overall status is worth an
-// email. fail→warn is not: the administrator already knows it is unwell,
-// and will hear when it recovers or fails again.
-func transition(from, to health.Status) (Kind, bool) {
-	switch {
-	case from == to:
-		return "", false
-	case to == health.Fail:
-		return KindHealthFailed, true
-	case to == health.Warn && from == health.Pass:
-		return KindHealthDegraded, true
-	case to == health.Pass:
-		return KindHealthRecovered, true
-	}
-	return "", false
-}
-
-// Observe compares rep's status with the stored one, notifies a change,
-// and only then stores the new status: a crash in between makes the next
-// observation see the same transition, whose key gives the same email task
-// IDs, so the email is queued once. With nothing stored, the last status
-// counts as pass: a server that is failing when first watched is reported.
-func (w *HealthWatch) Observe(ctx context.Context, rep health.Report) (Transition, error) {
+// Observe steps the alert state with rep, queues the notice that is due,
+// and only then stores the new state: a crash in between makes the next
+// observation start from the same state, whose notice number gives the
+// same email task IDs, so the email is queued once. With nothing stored
+// (or something unreadable), every check starts as not firing.
+func (w *HealthWatch) Observe(ctx context.Context, rep health.Report) (Notice, error) {
 	key := HealthKeyPrefix + w.Database
-	prev, found := healthState{Status: health.Pass}, false
+	var prev health.AlertState
 	raw, err := w.Redis.Get(ctx, key).Bytes()
 	switch {
 	case errors.Is(err, redis.Nil):
 	case err != nil:
-		return Transition{}, fmt.Errorf("read last health status: %w", err)
+		return Notice{}, fmt.Errorf("read health alert state: %w", err)
 	default:
-		// An unreadable value is replaced below; it counts as pass.
-		found = json.Unmarshal(raw, &prev) == nil
-		if !found {
-			prev = healthState{Status: health.Pass}
+		// An unreadable state is replaced below by a fresh one.
+		if json.Unmarshal(raw, &prev) != nil {
+			prev = health.AlertState{}
 		}
 	}
 
-	tr := Transition{From: prev.Status, To: rep.Status}
-	if kind, ok := transition(prev.Status, rep.Status); ok {
-		tr.Kind = kind
-		tr.Key = fmt.Sprintf("%s:%s-%s:%d", w.Database, prev.Status, rep.Status, prev.Seq)
-		h := Health{From: prev.Status, To: rep.Status, Since: prev.Since, Checks: checksOf(rep)}
-		if kind == KindHealthRecovered {
-			h.Recovered = prev.Failing
-		}
-		d := Data{Database: w.Database, Time: rep.Time, Health: &h}
-		if err := w.Notifier.sendHealth(ctx, kind, tr.Key, d); err != nil {
-			return tr, fmt.Errorf("notify health %s: %w", kind, err)
+	now := time.Now
+	if w.Now != nil {
+		now = w.Now
+	}
+	next, alerts := health.Step(prev, rep, now().UTC(), w.Repeat)
+	var n Notice
+	if len(alerts) > 0 {
+		n = Notice{Kind: noticeKind(alerts), Key: w.Database + ":" + strconv.FormatInt(prev.Seq, 10), Alerts: alerts}
+		d := Data{Database: w.Database, Time: rep.Time, Health: w.notice(alerts)}
+		if err := w.Notifier.sendHealth(ctx, n.Kind, n.Key, d); err != nil {
+			return n, fmt.Errorf("notify health %s: %w", n.Kind, err)
 		}
 	}
 
-	next := prev
-	if !found || rep.Status != prev.Status {
-		next = healthState{Status: rep.Status, Seq: prev.Seq + 1, Since: rep.Time}
-	}
-	next.Failing = rep.Failed()
-	slices.Sort(next.Failing)
 	b, err := json.Marshal(next)
 	if err != nil {
-		return tr, fmt.Errorf("encode health status: %w", err)
+		return n, fmt.Errorf("encode health alert state: %w", err)
 	}
 	if err := w.Redis.Set(ctx, key, b, healthStateTTL).Err(); err != nil {
-		return tr, fmt.Errorf("store health status: %w", err)
+		return n, fmt.Errorf("store health alert state: %w", err)
 	}
-	return tr, nil
+	return n, nil
 }
 
-// checksOf lists the checks that do not pass, failures first, or every
-// check when all pass.
-func checksOf(rep health.Report) []Check {
-	var out []Check
-	for name, r := range rep.Checks {
-		if r.Status == health.Pass && rep.Status != health.Pass {
+// noticeKind names a notice by its worst news: a check newly failing (or
+// worse), else newly degraded, else a recovery, else a reminder.
+func noticeKind(alerts []health.Alert) Kind {
+	kind := KindHealthReminder
+	for _, a := range alerts {
+		switch a.Change {
+		case health.Firing, health.Worse:
+			if a.Status == health.Fail {
+				return KindHealthFailed
+			}
+			kind = KindHealthDegraded
+		case health.Resolved:
+			if kind == KindHealthReminder {
+				kind = KindHealthRecovered
+			}
+		}
+	}
+	return kind
+}
+
+// notice is the email's view of alerts.
+func (w *HealthWatch) notice(alerts []health.Alert) *Health {
+	h := &Health{Status: health.Pass, Repeat: w.Repeat}
+	for _, a := range alerts {
+		c := Check{Name: a.Check, Status: a.Status, Output: a.Result.Output, Change: a.Change, Was: a.Was, Since: a.Since, Gone: a.Gone,
+			Value: observed(a.Result.ObservedValue, a.Result.ObservedUnit)}
+		if a.Change == health.Resolved {
+			h.Recovered = append(h.Recovered, c)
 			continue
 		}
-		out = append(out, Check{Name: name, Status: r.Status, Output: r.Output, Value: observed(r.ObservedValue, r.ObservedUnit)})
-	}
-	slices.SortFunc(out, func(a, b Check) int {
-		if d := b.Status.Severity() - a.Status.Severity(); d != 0 {
-			return d
+		if a.Status.Severity() > h.Status.Severity() {
+			h.Status = a.Status
 		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	return out
+		h.Checks = append(h.Checks, c)
+	}
+	return h
 }

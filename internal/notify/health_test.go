@@ -15,116 +15,132 @@ import (
 	"github.com/cantina-pos/cantina-ops/tasks"
 )
 
-func TestTransition(t *testing.T) {
-	P, W, F := health.Pass, health.Warn, health.Fail
-	tests := []struct {
-		from, to health.Status
-		want     Kind
-	}{
-		{P, P, ""}, {W, W, ""}, {F, F, ""},
-		{P, W, KindHealthDegraded},
-		{P, F, KindHealthFailed},
-		{W, F, KindHealthFailed},
-		{W, P, KindHealthRecovered},
-		{F, P, KindHealthRecovered},
-		{F, W, ""}, // better, not well: the next email is "recovered" or "failed"
-	}
-	for _, tt := range tests {
-		got, ok := transition(tt.from, tt.to)
-		if got != tt.want || ok != (tt.want != "") {
-			t.Errorf("transition(%s, %s) = %q, %v; want %q", tt.from, tt.to, got, ok, tt.want)
-		}
-	}
-}
+// clock is a settable clock for HealthWatch.Now.
+type clock struct{ t time.Time }
 
-func report(status health.Status, checks map[string]health.Status) health.Report {
-	rep := health.Report{Status: status, Checks: map[string]health.Result{}, Time: time.Now().UTC()}
+func (c *clock) Now() time.Time { return c.t }
+
+func report(at time.Time, checks map[string]health.Status) health.Report {
+	rep := health.Report{Status: health.Pass, Checks: map[string]health.Result{}, Time: at}
 	for name, s := range checks {
 		rep.Checks[name] = health.Result{Status: s, Output: name + " says " + string(s)}
+		if s.Severity() > rep.Status.Severity() {
+			rep.Status = s
+		}
 	}
 	return rep
 }
 
-// TestHealthWatch walks a status history against the real Redis and checks
-// which emails are queued, including a crash between queuing the email and
-// storing the status.
+func TestNoticeKind(t *testing.T) {
+	a := func(c health.Change, s health.Status) health.Alert { return health.Alert{Change: c, Status: s} }
+	tests := []struct {
+		name   string
+		alerts []health.Alert
+		want   Kind
+	}{
+		{"new failure", []health.Alert{a(health.Firing, health.Fail)}, KindHealthFailed},
+		{"escalation", []health.Alert{a(health.Worse, health.Fail)}, KindHealthFailed},
+		{"new warning", []health.Alert{a(health.Firing, health.Warn)}, KindHealthDegraded},
+		{"failure beats warning and recovery", []health.Alert{a(health.Resolved, health.Pass), a(health.Firing, health.Warn), a(health.Firing, health.Fail)}, KindHealthFailed},
+		{"warning beats recovery", []health.Alert{a(health.Resolved, health.Pass), a(health.Firing, health.Warn)}, KindHealthDegraded},
+		{"recovery beats reminder", []health.Alert{a(health.Still, health.Fail), a(health.Resolved, health.Pass)}, KindHealthRecovered},
+		{"reminder", []health.Alert{a(health.Still, health.Fail), a(health.Better, health.Warn), a(health.Recovering, health.Pass)}, KindHealthReminder},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := noticeKind(tt.alerts); got != tt.want {
+				t.Errorf("kind %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestHealthWatch walks a history against the real Redis with an injected
+// clock and checks which emails are queued and with which IDs, including
+// a crash between queuing the email and storing the state.
 func TestHealthWatch(t *testing.T) {
 	ctx := context.Background()
 	rdb := testenv.Redis(t).Client(t)
 	cfg := testConfig(t)
 	cfg.Email.To = []string{"admin@example.com"}
 	q := &fakeQueue{}
-	w := &HealthWatch{Redis: rdb, Notifier: New(cfg, q, logging.Discard()), Database: "cantina"}
+	clk := &clock{t: sampleTime}
+	w := &HealthWatch{Redis: rdb, Notifier: New(cfg, q, logging.Discard()), Database: "cantina", Repeat: 6 * time.Hour, Now: clk.Now}
 	P, W, F := health.Pass, health.Warn, health.Fail
 
 	steps := []struct {
-		rep     health.Report
+		at      time.Duration
+		checks  map[string]health.Status
 		kind    Kind
 		key     string
 		queued  int // emails queued so far
-		pre     func()
-		inspect func(Data)
+		inspect func(*Health)
 	}{
-		{rep: report(P, map[string]health.Status{"database": P})},
-		{rep: report(W, map[string]health.Status{"database": P, "disk": W}), kind: KindHealthDegraded, key: "cantina:pass-warn:1", queued: 1,
-			inspect: func(d Data) {
-				if len(d.Health.Checks) != 1 || d.Health.Checks[0].Name != "disk" || d.Health.Checks[0].Output != "disk says warn" {
-					t.Errorf("degraded email lists %+v, want the disk check", d.Health.Checks)
+		{at: 0, checks: map[string]health.Status{"db": P}},
+		{at: time.Hour, checks: map[string]health.Status{"db": P, "disk": W}, kind: KindHealthDegraded, key: "cantina:0", queued: 1,
+			inspect: func(h *Health) {
+				if h.Status != W || len(h.Checks) != 1 || h.Checks[0].Name != "disk" || h.Checks[0].Output != "disk says warn" || h.Checks[0].Change != health.Firing {
+					t.Errorf("degraded email: %+v", h)
 				}
 			}},
-		{rep: report(W, map[string]health.Status{"disk": W}), queued: 1},
-		{rep: report(F, map[string]health.Status{"database": F, "disk": W}), kind: KindHealthFailed, key: "cantina:warn-fail:2", queued: 2,
-			inspect: func(d Data) {
-				if len(d.Health.Checks) != 2 || d.Health.Checks[0].Name != "database" || d.Health.From != W || d.Health.To != F || d.Health.Since.IsZero() {
-					t.Errorf("failed email: %+v", d.Health)
+		{at: 2 * time.Hour, checks: map[string]health.Status{"disk": W}, queued: 1},
+		{at: 3 * time.Hour, checks: map[string]health.Status{"db": F, "disk": W}, kind: KindHealthFailed, key: "cantina:1", queued: 2,
+			inspect: func(h *Health) {
+				if h.Status != F || len(h.Checks) != 2 || h.Checks[0].Name != "db" || h.Checks[1].Change != health.Still || h.Repeat != 6*time.Hour {
+					t.Errorf("failed email: %+v", h)
 				}
 			}},
-		{rep: report(W, map[string]health.Status{"database": P, "disk": W}), queued: 2},
-		{rep: report(P, map[string]health.Status{"database": P, "disk": P}), kind: KindHealthRecovered, key: "cantina:warn-pass:4", queued: 3,
-			inspect: func(d Data) {
-				if strings.Join(d.Health.Recovered, ",") != "disk" {
-					t.Errorf("recovered email lists %q, want the checks failing before", d.Health.Recovered)
+		{at: 8*time.Hour + 54*time.Minute, checks: map[string]health.Status{"db": F, "disk": W}, queued: 2},
+		{at: 9 * time.Hour, checks: map[string]health.Status{"db": F, "disk": W}, kind: KindHealthReminder, key: "cantina:2", queued: 3},
+		{at: 10 * time.Hour, checks: map[string]health.Status{"db": P, "disk": P}, queued: 3},
+		{at: 11 * time.Hour, checks: map[string]health.Status{"db": P, "disk": P}, kind: KindHealthRecovered, key: "cantina:3", queued: 4,
+			inspect: func(h *Health) {
+				if h.Status != P || len(h.Checks) != 0 || len(h.Recovered) != 2 || h.Recovered[0].Was != F || !h.Recovered[0].Since.Equal(sampleTime.Add(3*time.Hour)) {
+					t.Errorf("recovered email: %+v", h)
 				}
 			}},
 	}
 	for i, st := range steps {
-		tr, err := w.Observe(ctx, st.rep)
+		clk.t = sampleTime.Add(st.at)
+		n, err := w.Observe(ctx, report(clk.t, st.checks))
 		if err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
-		if tr.Kind != st.kind || tr.Key != st.key {
-			t.Errorf("step %d (%s): transition %+v, want %q with key %q", i, st.rep.Status, tr, st.kind, st.key)
+		if n.Kind != st.kind || n.Key != st.key {
+			t.Errorf("step %d: notice %q %q, want %q with key %q", i, n.Kind, n.Key, st.kind, st.key)
 		}
 		ids := q.ids()
 		if len(ids) != st.queued {
 			t.Fatalf("step %d: %d emails queued, want %d: %q", i, len(ids), st.queued, ids)
 		}
-		if st.kind != "" {
-			want := tasks.EmailSendID(string(st.kind), st.key, "admin@example.com")
-			if ids[len(ids)-1] != want {
-				t.Errorf("step %d: task ID %q, want %q", i, ids[len(ids)-1], want)
+		if st.kind == "" {
+			continue
+		}
+		want := tasks.EmailSendID(string(st.kind), st.key, "admin@example.com")
+		if ids[len(ids)-1] != want {
+			t.Errorf("step %d: task ID %q, want %q", i, ids[len(ids)-1], want)
+		}
+		if st.inspect != nil {
+			p, err := tasks.Decode[tasks.EmailSend](q.tasks[want])
+			if err != nil {
+				t.Fatal(err)
 			}
-			if st.inspect != nil {
-				p, err := tasks.Decode[tasks.EmailSend](q.tasks[want])
-				if err != nil {
-					t.Fatal(err)
-				}
-				var d Data
-				if err := json.Unmarshal(p.Event, &d); err != nil {
-					t.Fatal(err)
-				}
-				st.inspect(d)
+			var d Data
+			if err := json.Unmarshal(p.Event, &d); err != nil {
+				t.Fatal(err)
 			}
+			st.inspect(d.Health)
 		}
 	}
 
-	// A crash after queuing the email and before storing the status: the
-	// stored status is still the old one when the check runs again.
+	// A crash after queuing the email and before storing the state: the
+	// stored state is still the old one when the round runs again.
 	before, err := rdb.Get(ctx, HealthKeyPrefix+"cantina").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
-	failing := report(F, map[string]health.Status{"database": F})
+	clk.t = sampleTime.Add(12 * time.Hour)
+	failing := report(clk.t, map[string]health.Status{"db": F})
 	first, err := w.Observe(ctx, failing)
 	if err != nil {
 		t.Fatal(err)
@@ -136,31 +152,36 @@ func TestHealthWatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Key != again.Key || first.Kind != KindHealthFailed || len(q.ids()) != 4 {
+	if first.Key != again.Key || first.Kind != KindHealthFailed || len(q.ids()) != 5 {
 		t.Errorf("after a crash: keys %q then %q, %d emails queued; want the same key and one more email", first.Key, again.Key, len(q.ids()))
 	}
 }
 
-func TestHealthWatchFirstObservation(t *testing.T) {
+func TestHealthWatchWithoutNotifierKeepsState(t *testing.T) {
 	ctx := context.Background()
 	rdb := testenv.Redis(t).Client(t)
-	q := &fakeQueue{}
-	w := &HealthWatch{Redis: rdb, Notifier: New(testConfig(t), q, logging.Discard()), Database: "pos"}
-	tr, err := w.Observe(ctx, report(health.Fail, map[string]health.Status{"database": health.Fail}))
-	if err != nil {
-		t.Fatal(err)
+	clk := &clock{t: sampleTime}
+	w := &HealthWatch{Redis: rdb, Database: "other", Now: clk.Now}
+	if n, err := w.Observe(ctx, report(clk.t, map[string]health.Status{"disk": health.Warn})); err != nil || n.Kind != KindHealthDegraded {
+		t.Fatalf("nil notifier: %+v, %v", n, err)
 	}
-	if tr.Kind != KindHealthFailed || tr.Key != "pos:pass-fail:0" || len(q.ids()) != 2 {
-		t.Errorf("a server failing when first watched: %+v, %d queued", tr, len(q.ids()))
+	for i := range 2 {
+		clk.t = clk.t.Add(time.Hour)
+		n, err := w.Observe(ctx, report(clk.t, map[string]health.Status{"disk": health.Pass}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []Kind{"", KindHealthRecovered}[i]; n.Kind != want {
+			t.Errorf("pass %d: %q, want %q", i+1, n.Kind, want)
+		}
 	}
 
-	// Without a notifier the status is still recorded.
-	w2 := &HealthWatch{Redis: rdb, Database: "other"}
-	if _, err := w2.Observe(ctx, report(health.Warn, nil)); err != nil {
+	// An unreadable state starts afresh: a failing check is news again.
+	if err := rdb.Set(ctx, HealthKeyPrefix+"other", "{not json", 0).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if tr, err := w2.Observe(ctx, report(health.Pass, nil)); err != nil || tr.Kind != KindHealthRecovered {
-		t.Errorf("nil notifier: %+v, %v", tr, err)
+	if n, err := w.Observe(ctx, report(clk.t, map[string]health.Status{"disk": health.Fail})); err != nil || n.Kind != KindHealthFailed || n.Key != "other:0" {
+		t.Errorf("after a bad state: %+v, %v", n, err)
 	}
 }
 
@@ -169,10 +190,46 @@ func TestHealthWatchRedisDown(t *testing.T) {
 	defer rdb.Close()
 	q := &fakeQueue{}
 	w := &HealthWatch{Redis: rdb, Notifier: New(testConfig(t), q, logging.Discard()), Database: "cantina"}
-	if _, err := w.Observe(context.Background(), report(health.Fail, nil)); err == nil || !strings.Contains(err.Error(), "read last health status") {
+	if _, err := w.Observe(context.Background(), report(sampleTime, map[string]health.Status{"db": health.Fail})); err == nil || !strings.Contains(err.Error(), "read health alert state") {
 		t.Errorf("error %v, want a read error", err)
 	}
 	if len(q.ids()) != 0 {
-		t.Error("queued an email without knowing the last status")
+		t.Error("queued an email without knowing the alert state")
+	}
+}
+
+// TestRenderHealthChanges: each change reads as itself in both languages.
+func TestRenderHealthChanges(t *testing.T) {
+	r := NewRenderer(testConfig(t))
+	want := map[string][]string{
+		"es": {"nuevo", "empeora (antes: degradado)", "vuelve a pasar", "Recuperadas:", "queue:memory: correcto", "cada 6 h 0 min"},
+		"en": {"new", "worse (was degraded)", "passes again", "Recovered:", "queue:memory: passing", "every 6 h 0 min"},
+	}
+	for lang, phrases := range want {
+		t.Run(lang, func(t *testing.T) {
+			m, err := r.Render(KindHealthFailed, lang, "admin@example.com", sample(KindHealthFailed), "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, p := range phrases {
+				if !strings.Contains(m.Text, p) {
+					t.Errorf("text lacks %q:\n%s", p, m.Text)
+				}
+				// The HTML tables show the same changes.
+				if i < 3 && !strings.Contains(m.HTML, p) {
+					t.Errorf("HTML lacks %q:\n%s", p, m.HTML)
+				}
+			}
+		})
+	}
+	d := sample(KindHealthRecovered)
+	d.Health.Status = health.Fail
+	d.Health.Checks = []Check{{Name: "backups:age", Status: health.Fail, Change: health.Still, Was: health.Fail}}
+	m, err := r.Render(KindHealthRecovered, "en", "admin@example.com", d, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "[cantina-ops] 🟡 Partly recovered: cantina" || !strings.Contains(m.Text, "backups:age: failing · unchanged") {
+		t.Errorf("a partial recovery: %q\n%s", m.Subject, m.Text)
 	}
 }

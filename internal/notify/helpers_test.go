@@ -55,17 +55,24 @@ func sample(kind Kind) Data {
 		d.Verify = &Verify{Name: "cantina-20261126T020000Z.sql.gz", Stage: "restore-test",
 			Error: "table ventas: 10 rows restored, 11 in the snapshot", Attempt: attempt}
 	case KindHealthDegraded:
-		d.Health = &Health{From: health.Pass, To: health.Warn, Since: sampleTime.Add(-3 * time.Hour),
-			Checks: []Check{{Name: "disk", Status: health.Warn, Output: "93% of /var used", Value: "93 %"}}}
+		d.Health = &Health{Status: health.Warn, Repeat: 6 * time.Hour, Checks: []Check{
+			{Name: "disk:utilization", Status: health.Warn, Output: "93% of /var used", Value: "93 %", Change: health.Firing, Since: sampleTime}}}
 	case KindHealthFailed:
-		d.Health = &Health{From: health.Pass, To: health.Fail, Since: sampleTime.Add(-3 * time.Hour),
-			Checks: []Check{
-				{Name: "database", Status: health.Fail, Output: "select 1: dial tcp 10.0.0.5:3306: connect: connection refused"},
-				{Name: "disk", Status: health.Warn, Value: "93 %"},
-			}}
+		d.Health = &Health{Status: health.Fail, Repeat: 6 * time.Hour, Checks: []Check{
+			{Name: "database:responseTime", Status: health.Fail, Output: "select 1: dial tcp 10.0.0.5:3306: connect: connection refused", Change: health.Firing, Since: sampleTime},
+			{Name: "disk:utilization", Status: health.Fail, Value: "96 %", Change: health.Worse, Was: health.Warn, Since: sampleTime.Add(-3 * time.Hour)},
+			{Name: "cpu:utilization", Status: health.Pass, Change: health.Recovering, Was: health.Warn, Since: sampleTime.Add(-5 * time.Hour)},
+		}, Recovered: []Check{{Name: "queue:memory", Status: health.Pass, Change: health.Resolved, Was: health.Warn, Since: sampleTime.Add(-9 * time.Hour)}}}
+	case KindHealthReminder:
+		d.Health = &Health{Status: health.Fail, Repeat: 6 * time.Hour, Checks: []Check{
+			{Name: "backups:age", Status: health.Fail, Output: "newest verified backup is 31 h old", Value: "31 h", Change: health.Still, Was: health.Fail, Since: sampleTime.Add(-7 * time.Hour)},
+			{Name: "disk:utilization", Status: health.Warn, Value: "85 %", Change: health.Better, Was: health.Fail, Since: sampleTime.Add(-7 * time.Hour)},
+		}}
 	case KindHealthRecovered:
-		d.Health = &Health{From: health.Fail, To: health.Pass, Since: sampleTime.Add(-75 * time.Minute),
-			Recovered: []string{"database"}}
+		d.Health = &Health{Status: health.Pass, Repeat: 6 * time.Hour, Recovered: []Check{
+			{Name: "database:responseTime", Status: health.Pass, Value: "3 ms", Change: health.Resolved, Was: health.Fail, Since: sampleTime.Add(-75 * time.Minute)},
+			{Name: "health:task", Status: health.Pass, Change: health.Resolved, Was: health.Fail, Since: sampleTime.Add(-75 * time.Minute), Gone: true},
+		}}
 	case KindCleanupReport:
 		d.Cleanup = &Cleanup{ID: "backup:cleanup@2026-11-26T02:30:00Z", Kept: 30, FreedBytes: 2_400_000,
 			Deleted: []File{{Name: "cantina-20261026T020000Z.sql.gz", Bytes: 1_200_000}, {Name: "cantina-20261025T020000Z.sql.gz", Bytes: 1_200_000}},
@@ -82,6 +89,7 @@ var subjects = map[string]map[Kind]string{
 		KindVerifyFailed:    "[cantina-ops] ❌ Verificación de copia fallida: cantina",
 		KindHealthDegraded:  "[cantina-ops] ⚠️ Servidor degradado: cantina",
 		KindHealthFailed:    "[cantina-ops] 🔴 Servidor en fallo: cantina",
+		KindHealthReminder:  "[cantina-ops] ⏰ Sigue en fallo: cantina",
 		KindHealthRecovered: "[cantina-ops] 🟢 Servidor recuperado: cantina",
 		KindCleanupReport:   "[cantina-ops] 🧹 Limpieza de copias con errores: cantina (2 borradas)",
 		KindTest:            "[cantina-ops] 📧 Correo de prueba: cantina",
@@ -92,6 +100,7 @@ var subjects = map[string]map[Kind]string{
 		KindVerifyFailed:    "[cantina-ops] ❌ Backup verification failed: cantina",
 		KindHealthDegraded:  "[cantina-ops] ⚠️ Server degraded: cantina",
 		KindHealthFailed:    "[cantina-ops] 🔴 Server failing: cantina",
+		KindHealthReminder:  "[cantina-ops] ⏰ Still failing: cantina",
 		KindHealthRecovered: "[cantina-ops] 🟢 Server recovered: cantina",
 		KindCleanupReport:   "[cantina-ops] 🧹 Backup cleanup with errors: cantina (2 deleted)",
 		KindTest:            "[cantina-ops] 📧 Test email: cantina",
@@ -104,9 +113,10 @@ var bodyPhrases = map[Kind][]string{
 	KindBackupSucceeded: {"cantina-20261126T020000Z.sql.gz", "9f86d081884c7d65", "1 min 35 s"},
 	KindBackupFailed:    {"connection refused", "4", "https://ops.example.org/monitoring/queues/critical/tasks/backup:run@2026-11-26T02:00:00Z", "cantina-ops backup run"},
 	KindVerifyFailed:    {"10 rows restored", "cantina-ops backup verify --latest --restore-test"},
-	KindHealthDegraded:  {"disk", "93 %", "93% of /var used"},
-	KindHealthFailed:    {"database", "select 1: dial tcp", "disk", "cantina-ops health --verbose"},
-	KindHealthRecovered: {"database", "1 h 15 min"},
+	KindHealthDegraded:  {"disk:utilization", "93 %", "93% of /var used"},
+	KindHealthFailed:    {"database:responseTime", "select 1: dial tcp", "disk:utilization", "96 %", "cantina-ops health --verbose", "queue:memory", "cpu:utilization", "6 h 0 min"},
+	KindHealthReminder:  {"backups:age", "31 h old", "disk:utilization", "85 %", "6 h 0 min"},
+	KindHealthRecovered: {"database:responseTime", "health:task"},
 	KindCleanupReport:   {"cantina-20261026T020000Z.sql.gz", "permission denied", "30"},
 	KindTest:            {"ñ á é í ó ú ü ¿? ¡! €"},
 }

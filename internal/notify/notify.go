@@ -64,6 +64,7 @@ const (
 	KindVerifyFailed    Kind = "verify-failed"
 	KindHealthDegraded  Kind = "health-degraded"
 	KindHealthFailed    Kind = "health-failed"
+	KindHealthReminder  Kind = "health-reminder"
 	KindHealthRecovered Kind = "health-recovered"
 	KindCleanupReport   Kind = "cleanup-report"
 	KindTest            Kind = "test"
@@ -72,7 +73,7 @@ const (
 // Kinds lists every kind, in a stable order.
 func Kinds() []Kind {
 	return []Kind{KindBackupSucceeded, KindBackupFailed, KindVerifyFailed,
-		KindHealthDegraded, KindHealthFailed, KindHealthRecovered, KindCleanupReport, KindTest}
+		KindHealthDegraded, KindHealthFailed, KindHealthReminder, KindHealthRecovered, KindCleanupReport, KindTest}
 }
 
 // Enqueuer is the part of *asynq.Client the Notifier uses.
@@ -175,14 +176,14 @@ func (n *Notifier) CleanupReport(ctx context.Context, c Cleanup) error {
 	return n.send(ctx, KindCleanupReport, c.ID, Data{Cleanup: &c})
 }
 
-// sendHealth notifies a change of the overall health status (HealthWatch
-// derives key from the stored previous status).
+// sendHealth queues a health notice (HealthWatch derives key from the
+// stored alert state).
 func (n *Notifier) sendHealth(ctx context.Context, kind Kind, key string, d Data) error {
 	if !n.Enabled() {
 		return nil
 	}
 	switch kind {
-	case KindHealthDegraded, KindHealthFailed, KindHealthRecovered:
+	case KindHealthDegraded, KindHealthFailed, KindHealthReminder, KindHealthRecovered:
 	default:
 		return fmt.Errorf("notify health: %q is not a health kind", kind)
 	}
