@@ -237,6 +237,7 @@ func TestFormat(t *testing.T) {
 		{dur(42 * time.Second), "42 s"},
 		{dur(185 * time.Second), "3 min 5 s"},
 		{dur(72 * time.Minute), "1 h 12 min"},
+		{dur(6 * time.Hour), "6 h"},
 		{observed(93.5, "%"), "93.5 %"},
 		{observed(nil, "%"), ""},
 		{observed(int64(3), ""), "3"},
