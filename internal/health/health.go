@@ -7,7 +7,6 @@ package health
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"sync"
 	"time"
 
@@ -126,7 +125,7 @@ func (r Report) Failed() []string {
 func RedisPing(name string, c redis.UniversalClient) Check {
 	return Check{Name: name, Run: func(ctx context.Context) Result {
 		if err := c.Ping(ctx).Err(); err != nil {
-			return Result{Status: Fail, Output: fmt.Sprintf("ping: %v", err)}
+			return Result{Status: Fail, Output: "the Redis server does not answer (" + describe(err, 0) + ")"}
 		}
 		return Result{Status: Pass}
 	}}
@@ -137,7 +136,7 @@ func DBPing(name string, db *sql.DB) Check {
 	return Check{Name: name, Run: func(ctx context.Context) Result {
 		var one int
 		if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-			return Result{Status: Fail, Output: fmt.Sprintf("select 1: %v", err)}
+			return Result{Status: Fail, Output: "the database did not answer SELECT 1 (" + describe(err, 0) + ")"}
 		}
 		return Result{Status: Pass}
 	}}
