@@ -58,13 +58,14 @@ func (d Deps) backupsLastRun(ctx context.Context) Result {
 		return notConfigured("the queue inspector")
 	}
 	q := tasks.QueueCritical
-	qi, err := within(ctx, func() (*asynq.QueueInfo, error) { return d.Inspector.GetQueueInfo(q) })
-	if errors.Is(err, asynq.ErrQueueNotFound) {
-		st, out := lastRunStatus(time.Time{}, time.Time{})
-		return Result{Status: st, Output: out}
-	}
+	infos, err := d.queueInfos(ctx, q)
 	if err != nil {
 		return d.failed(KeyBackupsLastRun, "cannot read the critical queue", err)
+	}
+	qi := infos[q]
+	if qi == nil {
+		st, out := lastRunStatus(time.Time{}, time.Time{})
+		return Result{Status: st, Output: out, Threshold: lastRunThreshold}
 	}
 	archived, err := tailBackupRuns(ctx, qi.Archived, d.Inspector.ListArchivedTasks)
 	if err != nil {
@@ -84,8 +85,10 @@ func (d Deps) backupsLastRun(ctx context.Context) Result {
 		}
 	}
 	st, out := lastRunStatus(archivedAt, completedAt)
-	return Result{Status: st, Output: out, Threshold: "fail when the last backup:run was archived"}
+	return Result{Status: st, Output: out, Threshold: lastRunThreshold}
 }
+
+const lastRunThreshold = "fail when the last backup:run was archived"
 
 // tailBackupRuns lists the backup:run tasks among the last tasks of a
 // list of total tasks that asynq keeps oldest first, in that order.

@@ -2,7 +2,6 @@ package health
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -22,17 +21,14 @@ func (d Deps) queuesLatency(ctx context.Context) Result {
 		names = append(names, q)
 	}
 	slices.Sort(names)
+	infos, err := d.queueInfos(ctx, names...)
+	if err != nil {
+		return d.failed(KeyQueuesLatency, "cannot read the queues", err)
+	}
 	var worst time.Duration
 	worstQueue := ""
 	for _, q := range names {
-		qi, err := within(ctx, func() (*asynq.QueueInfo, error) { return d.Inspector.GetQueueInfo(q) })
-		if errors.Is(err, asynq.ErrQueueNotFound) {
-			continue // never used: nothing waits
-		}
-		if err != nil {
-			return d.failed(KeyQueuesLatency, "cannot read queue "+q, err)
-		}
-		if qi.Latency > worst {
+		if qi := infos[q]; qi != nil && qi.Latency > worst {
 			worst, worstQueue = qi.Latency, q
 		}
 	}
@@ -46,6 +42,28 @@ func (d Deps) queuesLatency(ctx context.Context) Result {
 		res.Output += ": are the workers running, and is the queue paused? See the console"
 	}
 	return res
+}
+
+// queueInfos reads the named queues that exist; a queue never used has
+// no entry (asynq's GetQueueInfo reports it with an error of its internal
+// package, which cannot be told apart from others).
+func (d Deps) queueInfos(ctx context.Context, names ...string) (map[string]*asynq.QueueInfo, error) {
+	existing, err := within(ctx, d.Inspector.Queues)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*asynq.QueueInfo{}
+	for _, q := range names {
+		if !slices.Contains(existing, q) {
+			continue
+		}
+		qi, err := within(ctx, func() (*asynq.QueueInfo, error) { return d.Inspector.GetQueueInfo(q) })
+		if err != nil {
+			return nil, fmt.Errorf("read queue %s: %w", q, err)
+		}
+		out[q] = qi
+	}
+	return out, nil
 }
 
 // queuesWorkers counts the live asynq worker servers (their heartbeats);
