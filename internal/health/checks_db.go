@@ -23,9 +23,7 @@ func (d Deps) databaseResponseTime(ctx context.Context) Result {
 	if err := conn.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
 		return d.failed(KeyDatabaseResponseTime, "the database did not answer SELECT 1", err)
 	}
-	took := time.Since(start)
-	return Result{Status: responseStatus(took), ObservedValue: millis(took), ObservedUnit: "ms",
-		Threshold: "warn ≥ " + SlowResponse.String(), Output: "connected and answered SELECT 1 in " + took.Round(time.Millisecond/10).String()}
+	return responded(time.Since(start), "connected and answered SELECT 1")
 }
 
 // databaseConnections compares the server's Threads_connected with its

@@ -21,9 +21,7 @@ func (d Deps) redisResponseTime(key string, c redis.UniversalClient, what string
 		if err := c.Ping(ctx).Err(); err != nil {
 			return d.failed(key, "the "+what+" does not answer", err)
 		}
-		took := time.Since(start)
-		return Result{Status: responseStatus(took), ObservedValue: millis(took), ObservedUnit: "ms",
-			Threshold: "warn ≥ " + SlowResponse.String(), Output: "answered PING in " + took.Round(time.Millisecond/10).String()}
+		return responded(time.Since(start), "answered PING")
 	}
 }
 

@@ -67,6 +67,13 @@ func responseStatus(took time.Duration) Status {
 	return Pass
 }
 
+// responded is the result of a dependency that answered in took: what
+// it did, and how long it took, in ms.
+func responded(took time.Duration, what string) Result {
+	return Result{Status: responseStatus(took), ObservedValue: millis(took), ObservedUnit: "ms",
+		Threshold: "warn ≥ " + SlowResponse.String(), Output: what + " in " + took.Round(time.Millisecond/10).String()}
+}
+
 // queueMemoryStatus judges the queue Redis's memory: used against
 // maxmemory (0 = no limit), and its eviction policy, which must be
 // noeviction or Redis may drop task keys.
