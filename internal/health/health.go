@@ -7,7 +7,6 @@ package health
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"sync"
 	"time"
 
@@ -46,8 +45,10 @@ func worse(a, b Status) Status {
 // Result is the outcome of one check.
 type Result struct {
 	Status Status `json:"status"`
-	// Output is a one-line hint written by us when the check does not
-	// pass (never a raw driver error with addresses or account names).
+	// Output is one line written by us: what was measured and, when the
+	// check does not pass, what is wrong and what to do (never a raw
+	// driver error with addresses or account names). The /health/
+	// document shows it only when the check does not pass.
 	Output string `json:"output,omitempty"`
 	// Threshold says what the observed value is compared with, for people
 	// (e.g. "warn ≥ 80 %, fail ≥ 90 %").
@@ -126,7 +127,7 @@ func (r Report) Failed() []string {
 func RedisPing(name string, c redis.UniversalClient) Check {
 	return Check{Name: name, Run: func(ctx context.Context) Result {
 		if err := c.Ping(ctx).Err(); err != nil {
-			return Result{Status: Fail, Output: fmt.Sprintf("ping: %v", err)}
+			return Result{Status: Fail, Output: "ping: " + describe(err, 0)}
 		}
 		return Result{Status: Pass}
 	}}
@@ -137,7 +138,7 @@ func DBPing(name string, db *sql.DB) Check {
 	return Check{Name: name, Run: func(ctx context.Context) Result {
 		var one int
 		if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-			return Result{Status: Fail, Output: fmt.Sprintf("select 1: %v", err)}
+			return Result{Status: Fail, Output: "select 1: " + describe(err, 0)}
 		}
 		return Result{Status: Pass}
 	}}
