@@ -156,7 +156,7 @@ func TestStep(t *testing.T) {
 				}
 				prevSeq := st.Seq
 				next, alerts := Step(st, rep, now, tt.repeat)
-				if got := describe(alerts); !reflect.DeepEqual(got, r.want) {
+				if got := alertLines(alerts); !reflect.DeepEqual(got, r.want) {
 					t.Errorf("round %d (+%s): notice %q, want %q", i, r.at, got, r.want)
 				}
 				wantSeq := prevSeq
@@ -202,8 +202,8 @@ func TestStepIsPure(t *testing.T) {
 	}
 }
 
-// describe renders a notice as the scenarios write it.
-func describe(alerts []Alert) []string {
+// alertLines renders a notice as the scenarios write it.
+func alertLines(alerts []Alert) []string {
 	if alerts == nil {
 		return nil
 	}
