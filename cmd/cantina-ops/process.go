@@ -15,6 +15,7 @@ import (
 	"github.com/cantina-pos/cantina-ops/internal/backup/setup"
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/conn"
+	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/notify"
 	"github.com/cantina-pos/cantina-ops/scheduler"
 	"github.com/cantina-pos/cantina-ops/web"
@@ -52,7 +53,12 @@ func (d *deps) close() {
 }
 
 func (d *deps) web() process {
-	return web.New(d.cfg, web.Deps{Redis: d.rdb, DB: d.db, Logger: d.log})
+	return web.New(d.cfg, web.Deps{Redis: d.rdb, DB: d.db, Logger: d.log, Health: d.healthChecker(), Version: version})
+}
+
+// healthChecker is the set of checks behind /health/ and `health`.
+func (d *deps) healthChecker() *health.Checker {
+	return health.Readiness(d.rdb, d.db, d.cfg.HealthTimeout)
 }
 
 func (d *deps) worker() (process, error) {

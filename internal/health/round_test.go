@@ -31,7 +31,10 @@ func newGate() *gate { return &gate{started: make(chan struct{}, 16), release: m
 
 func (g *gate) run(ctx context.Context) Report {
 	g.runs.Add(1)
-	g.started <- struct{}{}
+	select {
+	case g.started <- struct{}{}:
+	default:
+	}
 	<-g.release
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	return Report{Status: Warn, Time: now, Checks: map[string]Result{
