@@ -35,6 +35,11 @@ type Deps struct {
 	Redis  redis.UniversalClient
 	DB     *sql.DB
 	Logger *slog.Logger
+	// Health are the checks behind /health/; nil serves the readiness
+	// checks there.
+	Health *health.Checker
+	// Version goes into the health documents.
+	Version string
 
 	Metrics MetricsSources // what /metrics reports beyond the queues
 }
@@ -43,7 +48,8 @@ type Deps struct {
 type Server struct {
 	cfg       *config.Config
 	log       *slog.Logger
-	readiness *health.Checker
+	readiness *health.Rounds        // /ready/, cached briefly in this process
+	rounds    *health.Rounds        // /health/, shared with the other replicas
 	console   *asynqmon.HTTPHandler // nil when no console credentials are set
 	handler   http.Handler
 }
@@ -52,13 +58,17 @@ type Server struct {
 // is not served at all, and a warning says so.
 func New(cfg *config.Config, d Deps) *Server {
 	s := &Server{
-		cfg:       cfg,
-		log:       d.Logger.With("process", "web"),
-		readiness: health.Readiness(d.Redis, d.DB, readyTimeout),
+		cfg: cfg,
+		log: d.Logger.With("process", "web"),
 	}
+	s.readiness, s.rounds = s.healthRounds(d)
 	mux := http.NewServeMux()
 	mux.Handle("/alive/{$}", method(http.MethodGet, http.HandlerFunc(s.alive)))
 	mux.Handle("/ready/{$}", method(http.MethodGet, http.HandlerFunc(s.ready)))
+	mux.Handle("/health/{$}", method(http.MethodGet, http.HandlerFunc(s.health)))
+	if d.Metrics.Health == nil {
+		d.Metrics.Health = s.lastRound
+	}
 	mux.Handle("/metrics", method(http.MethodGet, s.metrics(d)))
 	if cfg.ConsoleUser != "" && cfg.ConsolePassword.IsSet() {
 		s.console = asynqmon.New(asynqmon.Options{
@@ -135,18 +145,6 @@ func (s *Server) close() {
 // alive answers as long as the process serves HTTP; it checks nothing else.
 func (s *Server) alive(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": string(health.Pass)})
-}
-
-// ready is 200 when the queue Redis and the database answer, else 503 with
-// the failing checks.
-func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
-	rep := s.readiness.Run(r.Context())
-	code := http.StatusOK
-	if rep.Status == health.Fail {
-		code = http.StatusServiceUnavailable
-	}
-	w.Header().Set("Content-Type", "application/health+json")
-	writeJSONBody(w, code, rep)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

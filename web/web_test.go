@@ -20,6 +20,14 @@ import (
 // environment on top of working Redis and database settings.
 func server(t *testing.T, env map[string]string) *httptest.Server {
 	t.Helper()
+	ts := httptest.NewServer(newServer(t, env, nil).Handler())
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+// newServer builds the web server; mod may change its dependencies first.
+func newServer(t *testing.T, env map[string]string, mod func(*Deps)) *Server {
+	t.Helper()
 	r := testenv.Redis(t)
 	mysqlSrv, dbName := testenv.MySQLDatabase(t)
 	vars := map[string]string{
@@ -40,13 +48,13 @@ func server(t *testing.T, env map[string]string) *httptest.Server {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = db.Close() })
-	s := New(cfg, Deps{Redis: rdb, DB: db, Logger: logging.Discard()})
-	ts := httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		ts.Close()
-		s.close()
-	})
-	return ts
+	d := Deps{Redis: rdb, DB: db, Logger: logging.Discard()}
+	if mod != nil {
+		mod(&d)
+	}
+	s := New(cfg, d)
+	t.Cleanup(s.close)
+	return s
 }
 
 // closedPort returns an address where nothing listens.
@@ -96,12 +104,12 @@ func TestProbes(t *testing.T) {
 	}
 	var rep struct {
 		Status string
-		Checks map[string]struct{ Status string }
+		Checks map[string][]struct{ Status string }
 	}
 	if err := json.Unmarshal([]byte(r.body), &rep); err != nil {
-		t.Fatalf("ready body is not JSON: %v: %s", err, r.body)
+		t.Fatalf("ready body is not a health document: %v: %s", err, r.body)
 	}
-	if rep.Status != "pass" || rep.Checks["queue_redis"].Status != "pass" || rep.Checks["database"].Status != "pass" {
+	if rep.Status != "pass" || rep.Checks["queue_redis"][0].Status != "pass" || rep.Checks["database"][0].Status != "pass" {
 		t.Errorf("ready report = %+v", rep)
 	}
 }
@@ -128,12 +136,12 @@ func TestReadyFailsWhenADependencyIsDown(t *testing.T) {
 			}
 			var rep struct {
 				Status string
-				Checks map[string]struct{ Status, Output string }
+				Checks map[string][]struct{ Status, Output string }
 			}
-			if err := json.Unmarshal([]byte(r.body), &rep); err != nil {
-				t.Fatalf("body is not JSON: %s", r.body)
+			if err := json.Unmarshal([]byte(r.body), &rep); err != nil || len(rep.Checks[tt.failed]) != 1 {
+				t.Fatalf("body is not a health document with %s: %s", tt.failed, r.body)
 			}
-			if rep.Status != "fail" || rep.Checks[tt.failed].Status != "fail" || rep.Checks[tt.failed].Output == "" {
+			if rep.Status != "fail" || rep.Checks[tt.failed][0].Status != "fail" || rep.Checks[tt.failed][0].Output == "" {
 				t.Errorf("report = %+v, want %s failing with a reason", rep, tt.failed)
 			}
 			if strings.Contains(r.body, "s3cretpw") {
@@ -214,6 +222,7 @@ func TestBadRequestsGetJSON(t *testing.T) {
 		{"GET", "/nope", 404},
 		{"POST", "/alive/", 405},
 		{"DELETE", "/ready/", 405},
+		{"POST", "/health/", 405},
 	}
 	for _, tt := range tests {
 		r := do(t, tt.method, ts.URL+tt.path, nil)

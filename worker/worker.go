@@ -32,6 +32,9 @@ type Deps struct {
 	Notifier *notify.Notifier
 	// Backups makes, prunes and verifies backups.
 	Backups *backup.Manager
+	// Health are the checks of health:check (health.Standard); nil runs
+	// the readiness checks only.
+	Health *health.Checker
 }
 
 // handlers registers every task type's body and failure report.
@@ -41,7 +44,11 @@ func handlers(cfg *config.Config, d Deps) *registry {
 	register(r, d.Logger, b.Run, b.RunFailed)
 	register(r, d.Logger, b.Cleanup, b.CleanupFailed)
 	register(r, d.Logger, b.Verify, b.VerifyFailed)
-	h := &healthTask{checker: health.Readiness(d.Redis, d.DB, cfg.HealthTimeout), log: d.Logger,
+	checker := d.Health
+	if checker == nil {
+		checker = health.Readiness(d.Redis, d.DB, cfg.HealthTimeout)
+	}
+	h := &healthTask{checker: checker, log: d.Logger,
 		watch:   &notify.HealthWatch{Redis: d.Redis, Notifier: d.Notifier, Database: cfg.DB.Name, Repeat: cfg.Health.AlertRepeat},
 		history: &health.History{Redis: d.Redis, Database: cfg.DB.Name}}
 	register(r, d.Logger, h.run, h.failed)
@@ -74,7 +81,8 @@ func New(cfg *config.Config, d Deps) *Server {
 			}
 		},
 	})
-	r := handlers(cfg, Deps{Redis: d.Redis, DB: d.DB, Logger: log, Notifier: d.Notifier, Backups: d.Backups})
+	d.Logger = log
+	r := handlers(cfg, d)
 	return &Server{srv: srv, mux: r.mux, log: log}
 }
 

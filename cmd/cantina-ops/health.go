@@ -1,23 +1,29 @@
 package main
 
 import (
+	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
 
 	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/notify"
+	"github.com/cantina-pos/cantina-ops/internal/units"
 )
 
 // runHealth implements `health [--verbose] [--json] [--notify]`: run the
-// checks once, print the report, exit 1 when the status is fail. With
-// --notify it also compares the status with the last one recorded (by this
-// command or the scheduled health:check) and queues an email on a change.
+// checks once, print a table (or, with --json, the document GET /health/
+// serves), exit 1 when the status is fail. With --notify it also compares
+// the status with the last one recorded (by this command or the scheduled
+// health:check) and queues an email on a change.
 func runHealth(ctx context.Context, a *app, args []string) error {
 	fs := newFlags(a, "health", "[--verbose] [--json] [--notify]")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	asJSON := fs.Bool("json", false, "print the health document that GET /health/ serves")
 	verbose := fs.Bool("verbose", false, "print every check, not only those that did not pass")
 	notifyChange := fs.Bool("notify", false, "email NOTIFY_EMAILS if the status changed since the last check (degraded, failed, recovered)")
 	if err := parseFlags(fs, args); err != nil {
@@ -28,27 +34,9 @@ func runHealth(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer d.close()
-	rep := health.Readiness(d.rdb, d.db, d.cfg.HealthTimeout).Run(ctx)
-	if *asJSON {
-		enc := json.NewEncoder(a.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		fmt.Fprintf(a.stdout, "status: %s\n", rep.Status)
-		names := make([]string, 0, len(rep.Checks))
-		for n := range rep.Checks {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			r := rep.Checks[n]
-			if r.Status == health.Pass && !*verbose {
-				continue
-			}
-			fmt.Fprintf(a.stdout, "  %-12s %-4s %6.1f ms  %s\n", n, r.Status, r.DurationMS, r.Output)
-		}
+	rep := d.healthChecker(d.listing()).Run(ctx)
+	if err := printHealth(a.stdout, rep, *asJSON, *verbose); err != nil {
+		return err
 	}
 	if *notifyChange {
 		// Keep stdout pure JSON with --json.
@@ -64,6 +52,94 @@ func runHealth(ctx context.Context, a *app, args []string) error {
 		return errSilent
 	}
 	return nil
+}
+
+// printHealth writes rep as the endpoint's document (asJSON) or as a table
+// for people: the checks that did not pass (every check when verbose),
+// worst first, then a summary line.
+func printHealth(w io.Writer, rep health.Report, asJSON, verbose bool) error {
+	if asJSON {
+		b, err := health.EncodeDocument(rep, version)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	}
+	names := make([]string, 0, len(rep.Checks))
+	count := map[health.Status]int{}
+	for name, r := range rep.Checks {
+		count[r.Status]++
+		if verbose || r.Status != health.Pass {
+			names = append(names, name)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		return cmp.Or(rep.Checks[b].Status.Severity()-rep.Checks[a].Status.Severity(), strings.Compare(a, b))
+	})
+	if len(names) > 0 {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "CHECK\tSTATUS\tVALUE\tTHRESHOLD\tHINT")
+		for _, name := range names {
+			r := rep.Checks[name]
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, r.Status, observed(r.ObservedValue, r.ObservedUnit), orDash(r.Threshold), orDash(r.Output))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	status := rep.Status
+	if status == "" {
+		status = health.Pass
+	}
+	summary := fmt.Sprintf("status: %s (%d checks: %d pass, %d warn, %d fail)", status, len(rep.Checks), count[health.Pass], count[health.Warn], count[health.Fail])
+	if !verbose && count[health.Pass] > 0 {
+		summary += "; --verbose shows every check"
+	}
+	_, err := fmt.Fprintln(w, summary)
+	return err
+}
+
+// observed formats a check's value with its unit: sizes in binary units,
+// other numbers with the precision a person reads at a glance.
+func observed(v any, unit string) string {
+	var f float64
+	switch n := v.(type) {
+	case nil:
+		return "-"
+	case float64:
+		f = n
+	case float32:
+		f = float64(n)
+	case int:
+		f = float64(n)
+	case int64:
+		f = float64(n)
+	case uint64:
+		f = float64(n)
+	default:
+		return strings.TrimSpace(fmt.Sprint(v) + " " + unit)
+	}
+	if unit == "B" || unit == "bytes" {
+		return units.Bytes(int64(f))
+	}
+	var s string
+	switch a := math.Abs(f); {
+	case f == math.Trunc(f), a >= 100:
+		s = strconv.FormatFloat(f, 'f', 0, 64)
+	case a >= 1:
+		s = strconv.FormatFloat(f, 'f', 1, 64)
+	default:
+		s = strconv.FormatFloat(f, 'g', 3, 64)
+	}
+	return strings.TrimSpace(s + " " + unit)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 // notifyHealth steps the per-check alert state with rep and queues the

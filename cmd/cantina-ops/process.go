@@ -15,6 +15,7 @@ import (
 	"github.com/cantina-pos/cantina-ops/internal/backup/setup"
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/conn"
+	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/notify"
 	"github.com/cantina-pos/cantina-ops/scheduler"
 	"github.com/cantina-pos/cantina-ops/web"
@@ -32,6 +33,9 @@ type deps struct {
 	log *slog.Logger
 	rdb *redis.Client
 	db  *sql.DB
+
+	cacheOnce sync.Once
+	cache     *redis.Client // the POS's cache Redis; rdb when it is the same URL
 }
 
 func openDeps(a *app) (*deps, error) {
@@ -49,10 +53,37 @@ func openDeps(a *app) (*deps, error) {
 func (d *deps) close() {
 	_ = d.rdb.Close()
 	_ = d.db.Close()
+	if d.cache != nil && d.cache != d.rdb {
+		_ = d.cache.Close()
+	}
+}
+
+// cacheRedis is the POS's cache Redis (CACHE_REDIS_URL), sharing the queue
+// Redis client when both URLs are the same.
+func (d *deps) cacheRedis() *redis.Client {
+	d.cacheOnce.Do(func() {
+		d.cache = d.rdb
+		if d.cfg.CacheRedis.String() != d.cfg.Redis.String() {
+			d.cache = conn.Redis(d.cfg.CacheRedis)
+		}
+	})
+	return d.cache
 }
 
 func (d *deps) web() process {
-	return web.New(d.cfg, web.Deps{Redis: d.rdb, DB: d.db, Logger: d.log})
+	listing := d.listing()
+	return web.New(d.cfg, web.Deps{Redis: d.rdb, DB: d.db, Logger: d.log, Health: d.healthChecker(listing), Version: version,
+		Metrics: web.MetricsSources{Backups: listing, Database: d.cfg.DB.Name}})
+}
+
+// healthChecker is every health check (health.Standard): behind /health/,
+// `health` and the health:check task.
+func (d *deps) healthChecker(backups health.Backups) *health.Checker {
+	return health.Standard(health.Deps{
+		DB: d.db, Queue: d.rdb, Cache: d.cacheRedis(), Inspector: asynq.NewInspectorFromRedisClient(d.rdb),
+		Backups: backups, BackupDir: d.cfg.BackupDir, Database: d.cfg.DB.Name,
+		Thresholds: d.cfg.Health, Timeout: d.cfg.HealthTimeout, Logger: d.log,
+	})
 }
 
 func (d *deps) worker() (process, error) {
@@ -60,7 +91,14 @@ func (d *deps) worker() (process, error) {
 	if err != nil {
 		return nil, err
 	}
-	return worker.New(d.cfg, worker.Deps{Redis: d.rdb, DB: d.db, Logger: d.log, Notifier: d.notifier(), Backups: backups}), nil
+	return worker.New(d.cfg, worker.Deps{Redis: d.rdb, DB: d.db, Logger: d.log, Notifier: d.notifier(), Backups: backups,
+		Health: d.healthChecker(backups)}), nil
+}
+
+// listing is the backup manager without a dump engine: it lists, which is
+// all the web process, the scheduler and the health checks need.
+func (d *deps) listing() *backup.Manager {
+	return setup.Listing(d.cfg, d.db, version, d.log)
 }
 
 // backups is the backup manager of the configured database.
@@ -79,12 +117,8 @@ func (d *deps) scheduler() (process, error) {
 	if err != nil {
 		return nil, err
 	}
-	backups, err := d.backups()
-	if err != nil {
-		return nil, err
-	}
 	return scheduler.New(d.rdb, conn.AsynqRedis{R: d.cfg.Redis}, d.cfg.ScheduleTZ, entries,
-		scheduler.Options{Backups: backups, BackupCatchUp: d.cfg.BackupCatchUp}, d.log)
+		scheduler.Options{Backups: d.listing(), BackupCatchUp: d.cfg.BackupCatchUp}, d.log)
 }
 
 // runProcesses runs the named processes until ctx is done or one fails;

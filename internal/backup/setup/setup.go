@@ -26,10 +26,19 @@ func Manager(cfg *config.Config, db *sql.DB, version string, log *slog.Logger) (
 	if err != nil {
 		return nil, err
 	}
+	m := Listing(cfg, db, version, log)
+	m.Engine = eng
+	return m, nil
+}
+
+// Listing returns the manager of cfg's database without a dump engine: it
+// lists, prunes, verifies and restores but makes no backups. The web
+// process, the scheduler and the health checks need no more, nor the
+// mysqldump binary BACKUP_ENGINE=mysqldump would require.
+func Listing(cfg *config.Config, db *sql.DB, version string, log *slog.Logger) *backup.Manager {
 	return &backup.Manager{
 		DB:       db,
 		Database: cfg.DB.Name,
-		Engine:   eng,
 		Storage:  backup.NewDirStorage(cfg.BackupDir),
 		Digest: func(ctx context.Context, c *sql.Conn, table string) (int64, string, error) {
 			return native.TableDigest(ctx, c, table)
@@ -48,7 +57,7 @@ func Manager(cfg *config.Config, db *sql.DB, version string, log *slog.Logger) (
 		CompressionLevel: cfg.BackupGzipLevel,
 		Version:          version,
 		Logger:           log,
-	}, nil
+	}
 }
 
 // Engine returns the dump engine BACKUP_ENGINE names.
