@@ -5,15 +5,12 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/notify"
-	"github.com/cantina-pos/cantina-ops/internal/units"
 )
 
 // runHealth implements `health [--verbose] [--json] [--notify]`: run the
@@ -82,7 +79,7 @@ func printHealth(w io.Writer, rep health.Report, asJSON, verbose bool) error {
 		fmt.Fprintln(tw, "CHECK\tSTATUS\tVALUE\tTHRESHOLD\tHINT")
 		for _, name := range names {
 			r := rep.Checks[name]
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, r.Status, observed(r.ObservedValue, r.ObservedUnit), orDash(r.Threshold), orDash(r.Output))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, r.Status, orDash(health.FormatValue(r.ObservedValue, r.ObservedUnit)), orDash(r.Threshold), orDash(r.Output))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -98,41 +95,6 @@ func printHealth(w io.Writer, rep health.Report, asJSON, verbose bool) error {
 	}
 	_, err := fmt.Fprintln(w, summary)
 	return err
-}
-
-// observed formats a check's value with its unit: sizes in binary units,
-// other numbers with the precision a person reads at a glance.
-func observed(v any, unit string) string {
-	var f float64
-	switch n := v.(type) {
-	case nil:
-		return "-"
-	case float64:
-		f = n
-	case float32:
-		f = float64(n)
-	case int:
-		f = float64(n)
-	case int64:
-		f = float64(n)
-	case uint64:
-		f = float64(n)
-	default:
-		return strings.TrimSpace(fmt.Sprint(v) + " " + unit)
-	}
-	if unit == "B" || unit == "bytes" {
-		return units.Bytes(int64(f))
-	}
-	var s string
-	switch a := math.Abs(f); {
-	case f == math.Trunc(f), a >= 100:
-		s = strconv.FormatFloat(f, 'f', 0, 64)
-	case a >= 1:
-		s = strconv.FormatFloat(f, 'f', 1, 64)
-	default:
-		s = strconv.FormatFloat(f, 'g', 3, 64)
-	}
-	return strings.TrimSpace(s + " " + unit)
 }
 
 func orDash(s string) string {

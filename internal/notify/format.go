@@ -104,18 +104,3 @@ func (l locale) stageName(s string) string {
 	}
 	return s
 }
-
-// observed formats a check's observed value and unit.
-func observed(v any, unit string) string {
-	if v == nil {
-		return ""
-	}
-	s := fmt.Sprint(v)
-	if f, ok := v.(float64); ok {
-		s = strconv.FormatFloat(f, 'f', -1, 64)
-	}
-	if unit != "" {
-		s += " " + unit
-	}
-	return s
-}

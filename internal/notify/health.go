@@ -116,7 +116,7 @@ func (w *HealthWatch) notice(alerts []health.Alert) *Health {
 	h := &Health{Status: health.Pass, Repeat: w.Repeat}
 	for _, a := range alerts {
 		c := Check{Name: a.Check, Status: a.Status, Output: a.Result.Output, Change: a.Change, Was: a.Was, Since: a.Since, Gone: a.Gone,
-			Value: observed(a.Result.ObservedValue, a.Result.ObservedUnit)}
+			Value: health.FormatValue(a.Result.ObservedValue, a.Result.ObservedUnit)}
 		if a.Change == health.Resolved {
 			h.Recovered = append(h.Recovered, c)
 			continue

@@ -238,9 +238,6 @@ func TestFormat(t *testing.T) {
 		{dur(185 * time.Second), "3 min 5 s"},
 		{dur(72 * time.Minute), "1 h 12 min"},
 		{dur(6 * time.Hour), "6 h"},
-		{observed(93.5, "%"), "93.5 %"},
-		{observed(nil, "%"), ""},
-		{observed(int64(3), ""), "3"},
 		{indent(4, "a\nb\n"), "a\n    b"},
 		{tidyText("\n\nA  \n\n\n\nB\n\n"), "A\n\nB\n"},
 	}
