@@ -152,7 +152,7 @@ func TestHealthNotify(t *testing.T) {
 	vars["HEALTH_TIMEOUT"] = "2s"
 
 	code, out, errOut := run(t, vars, "health", "--notify")
-	if code != 1 || !strings.Contains(out, "notify: health-failed email queued for the worker to send: database (firing)") {
+	if code != 1 || !strings.Contains(out, "notify: health-failed email queued for the worker to send:") || !strings.Contains(out, "database:responseTime (firing)") {
 		t.Fatalf("exit %d\n%s\n%s", code, out, errOut)
 	}
 	insp := asynq.NewInspectorFromRedisClient(r.Client(t))

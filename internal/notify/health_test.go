@@ -202,8 +202,8 @@ func TestHealthWatchRedisDown(t *testing.T) {
 func TestRenderHealthChanges(t *testing.T) {
 	r := NewRenderer(testConfig(t))
 	want := map[string][]string{
-		"es": {"nuevo", "empeora (antes: degradado)", "vuelve a pasar", "Recuperadas:", "queue:memory: correcto", "cada 6 h 0 min"},
-		"en": {"new", "worse (was degraded)", "passes again", "Recovered:", "queue:memory: passing", "every 6 h 0 min"},
+		"es": {"nuevo", "empeora (antes: degradado)", "vuelve a pasar", "Recuperadas:", "queue:memory: correcto", "cada 6 h"},
+		"en": {"new", "worse (was degraded)", "passes again", "Recovered:", "queue:memory: passing", "every 6 h"},
 	}
 	for lang, phrases := range want {
 		t.Run(lang, func(t *testing.T) {
