@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/health.sh — the probe benchmark of issue 8: requests per second of
-# GET /health/, /ready/ and /alive/ on loopback (wrk), and the queries the
-# web process sent to its dependencies meanwhile: MariaDB's global
+# GET /health/, /ready/ and /alive/ on loopback (wrk), and the queries
+# cantina-ops sent to its dependencies meanwhile: MariaDB's global
 # `Questions` and Redis's `total_commands_processed`, read before and after
 # each run. The same counts are taken over an idle run (no requests) and at
 # two request rates (64 and 4 connections), to show that the queries follow
@@ -10,7 +10,7 @@
 #
 # It installs what is missing (apt), builds cantina-ops from this checkout,
 # starts a private Redis and MariaDB (scripts/services.sh) and
-# `cantina-ops web` on free ports, and stops all three on exit.
+# `cantina-ops all` on free ports, and stops all three on exit.
 #
 # Usage: bench/health.sh [--duration SECONDS]
 #   --duration SECONDS   length of each run (default 10)
@@ -92,13 +92,16 @@ svc_mariadb_account "$DB_USER" "$DB_PASS" || exit 1
 root_sql() { mariadb --no-defaults --socket="$MYSQL_SOCKET" -uroot -N -B -e "$1"; }
 root_sql "CREATE DATABASE IF NOT EXISTS pos"
 
-# The web process, configured through its environment only (no argv
-# secrets, no ./.env: it runs in the work dir).
+# The whole system (`all`: web, worker and scheduler), so that /health/
+# runs every check against a live queue as in production, configured
+# through its environment only (no argv secrets, no ./.env: it runs in the
+# work dir). The worker's and scheduler's own traffic is the idle row.
 WEB_PORT=$(svc_free_port 8590)
 env -i -C "$WORK" PATH="$PATH" HOME="$HOME" LOG_LEVEL=warn LOG_FORMAT=text PORT="$WEB_PORT" \
 	REDIS_URL="redis://127.0.0.1:$REDIS_PORT/0" \
 	DATABASE_URL="mysql://$DB_USER:$(svc_urlencode "$DB_PASS")@127.0.0.1:$MYSQL_PORT/pos" \
-	setsid "$BIN" web 2>"$WORK/web.log" &
+	BACKUP_DIR="$WORK/backups" \
+	setsid "$BIN" all 2>"$WORK/web.log" &
 WEB_PID=$!
 web_ready() { curl -fsS -o /dev/null "http://127.0.0.1:$WEB_PORT/alive/" && svc_listens "$WEB_PID" "$WEB_PORT"; }
 svc_wait_ready web "$WEB_PID" "$WORK/web.log" 30 web_ready || exit 1
@@ -167,7 +170,7 @@ UPTIME_AFTER=$(uptime)
 	awk -F'\t' 'NR > 1 { printf "| %s | %s | %s | %s | %s | %s |\n", $1, ($2 == 0 ? "-" : $2), ($3 == 0 ? "-" : $3), $4, $5, $6 }' "$RESULTS"
 	echo
 	echo "DB statements = MariaDB's global Questions, Redis commands = total_commands_processed,"
-	echo "each read before and after the run, the reading itself not counted. The web process is"
-	echo "the only client of both."
+	echo "each read before and after the run, the reading itself not counted. \`cantina-ops all\`"
+	echo "is the only client of both; the idle row is what its worker and scheduler send anyway."
 } >"$WORK/summary.txt"
 cat "$WORK/summary.txt"

@@ -26,6 +26,7 @@ type MetricsSources struct {
 func (s *Server) metrics(d Deps) http.Handler {
 	reg := metrics.NewRegistry(metrics.Sources{
 		Queues:   asynq.NewInspectorFromRedisClient(d.Redis),
+		Redis:    d.Redis,
 		Backups:  d.Metrics.Backups,
 		Database: d.Metrics.Database,
 		Health:   d.Metrics.Health,

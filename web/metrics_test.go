@@ -19,6 +19,7 @@ import (
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/logging"
+	"github.com/cantina-pos/cantina-ops/internal/metrics"
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
 	"github.com/cantina-pos/cantina-ops/tasks"
 )
@@ -103,6 +104,12 @@ func seedTasks(t *testing.T, rdb *redis.Client) {
 	run("failed")
 	if err := insp.ArchiveTask(tasks.QueueCritical, "failed"); err != nil {
 		t.Fatal(err)
+	}
+	// The workers count what they finish (see worker.Backups).
+	for _, result := range []string{metrics.RunSuccess, metrics.RunFailure} {
+		if err := metrics.CountBackupRun(context.Background(), rdb, result); err != nil {
+			t.Fatal(err)
+		}
 	}
 	for range 3 {
 		task, err := tasks.New(tasks.HealthCheck{}, tasks.Limits{})

@@ -11,6 +11,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
+	"github.com/cantina-pos/cantina-ops/internal/metrics"
 	"github.com/cantina-pos/cantina-ops/internal/notify"
 	"github.com/cantina-pos/cantina-ops/tasks"
 )
@@ -26,6 +27,15 @@ type Backups struct {
 	Log      *slog.Logger
 	// Progress, if set, receives the dump's progress (the CLI's line).
 	Progress func(backup.Progress)
+	// Count, if set, counts a finished run by result (metrics.RunSuccess,
+	// metrics.RunFailure) for cantina_backup_runs_total.
+	Count func(ctx context.Context, result string)
+}
+
+func (b *Backups) count(ctx context.Context, result string) {
+	if b.Count != nil {
+		b.Count(ctx, result)
+	}
 }
 
 // Run makes a backup, unless one that fulfils the request already exists
@@ -49,6 +59,7 @@ func (b *Backups) Run(ctx context.Context, p tasks.BackupRun) (*backup.Manifest,
 		return nil, err
 	}
 	b.Log.Info("backup done", "backup", man.Name, "bytes", man.CompressedBytes, "duration_s", man.DurationSeconds)
+	b.count(ctx, metrics.RunSuccess)
 	if err := b.Notifier.BackupSucceeded(ctx, backupEvent(man, att)); err != nil {
 		b.Log.Warn("queue backup success email", "err", err)
 	}
@@ -60,6 +71,7 @@ func (b *Backups) Run(ctx context.Context, p tasks.BackupRun) (*backup.Manifest,
 // task that fails again within two days (tasks.EmailRetention) has the
 // same attempt number and is not emailed again; the console shows it.
 func (b *Backups) RunFailed(ctx context.Context, _ tasks.BackupRun, f Failure) error {
+	b.count(ctx, metrics.RunFailure)
 	return b.Notifier.BackupFailed(ctx, notify.Backup{
 		ID:      failureID(f.Attempt),
 		Error:   f.Err.Error(),

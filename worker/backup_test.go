@@ -14,12 +14,14 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/backup/setup"
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/conn"
 	"github.com/cantina-pos/cantina-ops/internal/logging"
+	"github.com/cantina-pos/cantina-ops/internal/metrics"
 	"github.com/cantina-pos/cantina-ops/internal/notify"
 	"github.com/cantina-pos/cantina-ops/internal/notify/notifytest"
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
@@ -32,6 +34,7 @@ import (
 type backupEnv struct {
 	cfg    *config.Config
 	src    *sql.DB // the database, directly (not through the proxy)
+	rdb    *redis.Client
 	m      *backup.Manager
 	client *asynq.Client
 	insp   *asynq.Inspector
@@ -84,7 +87,7 @@ func startBackupWorker(t *testing.T) *backupEnv {
 	}
 	rdb := r.Client(t)
 	e := &backupEnv{
-		cfg: cfg, src: src, m: m, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb),
+		cfg: cfg, src: src, rdb: rdb, m: m, client: asynq.NewClientFromRedisClient(rdb), insp: asynq.NewInspectorFromRedisClient(rdb),
 		proxy: proxy, mp: notifytest.Mailpit{API: api}, rcpt: rcpt, logs: logs,
 	}
 	w := New(cfg, Deps{Redis: rdb, DB: db, Logger: log, Notifier: notify.New(cfg, e.client, log), Backups: m})
@@ -195,6 +198,12 @@ func TestBackupTaskIsIdempotent(t *testing.T) {
 	if g := e.good(t); len(g) != 1 || g[0].Name != man.Name {
 		t.Fatalf("good backups after one task: %+v", g)
 	}
+	runs := func() string {
+		return e.rdb.HGet(context.Background(), metrics.BackupRunsKey, metrics.RunSuccess).Val()
+	}
+	if n := runs(); n != "1" {
+		t.Errorf("cantina_backup_runs_total{result=success} = %q after one backup, want 1", n)
+	}
 
 	// The same request handled again (a retry after a crash that came
 	// after the backup was stored) reports the backup; it makes no second.
@@ -202,6 +211,9 @@ func TestBackupTaskIsIdempotent(t *testing.T) {
 	var man2 backup.Manifest
 	if err := json.Unmarshal(again.Result, &man2); err != nil || man2.Name != man.Name {
 		t.Errorf("second run's result names %q, want the existing %q", man2.Name, man.Name)
+	}
+	if n := runs(); n != "1" {
+		t.Errorf("runs counted %q after a run that found its backup made, want still 1", n)
 	}
 	// So does a scheduled slot at or before the backup.
 	slot := requested.Add(-time.Minute).Truncate(time.Second)

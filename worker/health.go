@@ -41,18 +41,15 @@ func (h *healthTask) run(ctx context.Context, p tasks.HealthCheck) (health.Repor
 	return rep, nil
 }
 
-// TaskCheck is the check a health:check task that failed for good
-// reports as failing (health.TaskCheck).
-const TaskCheck = health.TaskCheck
-
 // failed reports a health check that could not complete as a failing
 // check, through the same alert state as the checks themselves: the round
 // is partial (health.Report.Complete), so the other checks keep their
-// alerts, and TaskCheck resolves once rounds complete again.
+// alerts, and health.TaskCheck resolves once rounds complete again.
 func (h *healthTask) failed(ctx context.Context, p tasks.HealthCheck, f Failure) error {
 	rep := health.Report{Status: health.Fail, Time: time.Now().UTC(), Checks: map[string]health.Result{
-		TaskCheck: {Status: health.Fail, Output: "the health check could not complete: " + f.Err.Error()},
+		health.TaskCheck: {Status: health.Fail, Output: taskFailureHint(f)},
 	}}
+	h.log.Error("health check could not complete", "err", f.Err)
 	if err := h.history.Add(ctx, rep); err != nil {
 		h.log.Warn("health round not kept", "err", err)
 	}
@@ -60,6 +57,15 @@ func (h *healthTask) failed(ctx context.Context, p tasks.HealthCheck, f Failure)
 		return nil
 	}
 	return h.observe(ctx, rep)
+}
+
+// taskFailureHint says in our words why the health check did not
+// complete; the raw error (which may name hosts and ports) goes to the log.
+func taskFailureHint(f Failure) string {
+	if limit, ok := f.Timeout(); ok {
+		return fmt.Sprintf("the health check did not complete within its limit (%s); see the worker's log", limit)
+	}
+	return "the health check could not complete; the error is in the worker's log"
 }
 
 // observe steps the alert state with rep and logs the notice it queued.

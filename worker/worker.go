@@ -19,6 +19,7 @@ import (
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/logging"
+	"github.com/cantina-pos/cantina-ops/internal/metrics"
 	"github.com/cantina-pos/cantina-ops/internal/notify"
 	"github.com/cantina-pos/cantina-ops/tasks"
 )
@@ -40,7 +41,12 @@ type Deps struct {
 // handlers registers every task type's body and failure report.
 func handlers(cfg *config.Config, d Deps) *registry {
 	r := newRegistry()
-	b := &Backups{Manager: d.Backups, Notifier: d.Notifier, Log: d.Logger}
+	b := &Backups{Manager: d.Backups, Notifier: d.Notifier, Log: d.Logger,
+		Count: func(ctx context.Context, result string) {
+			if err := metrics.CountBackupRun(ctx, d.Redis, result); err != nil {
+				d.Logger.Warn("backup run not counted in the metrics", "err", err)
+			}
+		}}
 	register(r, d.Logger, b.Run, b.RunFailed)
 	register(r, d.Logger, b.Cleanup, b.CleanupFailed)
 	register(r, d.Logger, b.Verify, b.VerifyFailed)

@@ -107,6 +107,11 @@ type AlertState struct {
 	Seq int64 `json:"seq"`
 	// LastNotice is when the last notice was due (zero: none yet).
 	LastNotice time.Time `json:"last_notice,omitzero"`
+	// Epoch names this state's life (set by whoever stores it when it
+	// starts afresh, Step keeps it): with Seq it keys the notices, so a
+	// state that was lost and restarts at Seq 0 never reuses the email IDs
+	// of the old one.
+	Epoch string `json:"epoch,omitempty"`
 }
 
 // CheckAlert is the alert of one check that fires.

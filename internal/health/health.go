@@ -7,7 +7,6 @@ package health
 import (
 	"context"
 	"database/sql"
-	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -79,7 +78,15 @@ type Checker struct {
 	Now     func() time.Time
 }
 
-// Run runs every check and combines their statuses into the report's.
+// overrunGrace is how long Run waits past a check's timeout for the check
+// to return on its own before it reports it as timed out and moves on.
+const overrunGrace = 100 * time.Millisecond
+
+// Run runs every check and combines their statuses into the report's. A
+// check that does not return within its timeout (one blocked in a call
+// that ignores its context, such as a stat on a hung network mount) fails
+// as timed out: the round never waits for it longer, so it can never hang
+// /health/ or the health task.
 func (c *Checker) Run(ctx context.Context) Report {
 	now := time.Now
 	if c.Now != nil {
@@ -90,25 +97,44 @@ func (c *Checker) Run(ctx context.Context) Report {
 		timeout = 3 * time.Second
 	}
 	rep := Report{Status: Pass, Checks: make(map[string]Result, len(c.Checks)), Time: now().UTC()}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
+	type done struct {
+		name string
+		r    Result
+	}
+	results := make(chan done, len(c.Checks)) // buffered: a late check never blocks
+	start := now()
 	for _, chk := range c.Checks {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
 			cctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			start := now()
+			begin := now()
 			r := chk.Run(cctx)
-			r.DurationMS = float64(now().Sub(start).Microseconds()) / 1000
-			r.Time = start.UTC()
-			mu.Lock()
-			rep.Checks[chk.Name] = r
-			rep.Status = worse(rep.Status, r.Status)
-			mu.Unlock()
+			r.DurationMS = float64(now().Sub(begin).Microseconds()) / 1000
+			r.Time = begin.UTC()
+			results <- done{chk.Name, r}
 		}()
 	}
-	wg.Wait()
+	deadline := time.NewTimer(timeout + overrunGrace)
+	defer deadline.Stop()
+	for range c.Checks {
+		select {
+		case d := <-results:
+			rep.Checks[d.name] = d.r
+		case <-deadline.C:
+			for _, chk := range c.Checks {
+				if _, ok := rep.Checks[chk.Name]; !ok {
+					rep.Checks[chk.Name] = Result{Status: Fail, Time: start.UTC(), DurationMS: float64(timeout.Microseconds()) / 1000,
+						Output: "timed out after " + timeout.String() + " (HEALTH_TIMEOUT): the check did not return"}
+				}
+			}
+		}
+		if len(rep.Checks) == len(c.Checks) {
+			break
+		}
+	}
+	for _, r := range rep.Checks {
+		rep.Status = worse(rep.Status, r.Status)
+	}
 	return rep
 }
 

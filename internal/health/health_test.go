@@ -3,6 +3,7 @@ package health
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -61,5 +62,27 @@ func TestCheckerTimeout(t *testing.T) {
 	}
 	if !rep.Time.Equal(now) || !rep.Checks["ok"].Time.Equal(now) {
 		t.Errorf("times not from the injected clock: %s, %s", rep.Time, rep.Checks["ok"].Time)
+	}
+}
+
+// TestCheckIgnoringItsContext: a check blocked in a call that ignores its
+// context (a stat on a hung mount) fails as timed out; the round does not
+// wait for it.
+func TestCheckIgnoringItsContext(t *testing.T) {
+	stuck := make(chan struct{})
+	t.Cleanup(func() { close(stuck) })
+	c := &Checker{Timeout: 50 * time.Millisecond, Checks: []Check{
+		{Name: "disk:utilization", Run: func(context.Context) Result { <-stuck; return Result{Status: Pass} }},
+		{Name: "queue:responseTime", Run: func(context.Context) Result { return Result{Status: Pass} }},
+	}}
+	rep := c.Run(context.Background())
+	if r := rep.Checks["disk:utilization"]; r.Status != Fail || !strings.Contains(r.Output, "timed out after 50ms") {
+		t.Errorf("stuck check: %+v", r)
+	}
+	if r := rep.Checks["queue:responseTime"]; r.Status != Pass {
+		t.Errorf("other check: %+v", r)
+	}
+	if rep.Status != Fail {
+		t.Errorf("status %s", rep.Status)
 	}
 }

@@ -2,16 +2,15 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
-	"github.com/cantina-pos/cantina-ops/tasks"
 )
 
 // BackupLister lists the backup storage; *backup.Manager is one.
@@ -29,7 +28,7 @@ var (
 	backupSizeDesc = prometheus.NewDesc("cantina_backup_size_bytes",
 		"Size of the newest good backup's compressed dump.", []string{"database"}, nil)
 	backupRunsDesc = prometheus.NewDesc("cantina_backup_runs_total",
-		"backup:run tasks that asynq still keeps, by result: success (completed, kept 7 days) or failure (archived after its last attempt).",
+		"Backup runs finished by the workers, by result: success (a new backup) or failure (the run failed for good).",
 		[]string{"result"}, nil)
 )
 
@@ -96,52 +95,43 @@ func (c *backupCollector) latest() (backup.Backup, bool, error) {
 	return c.newest, c.found, nil
 }
 
-// backupRunsCollector counts the finished backup:run tasks asynq keeps in
-// their queue. It is a count over asynq's retention, not a counter since
-// start: an expiring completed task makes it go down.
+// BackupRunsKey is the queue Redis hash that counts finished backup runs
+// by result ("success", "failure"): a counter every worker adds to and
+// every web replica reports, as long as the queue Redis keeps its data.
+const BackupRunsKey = "cantina:metrics:backup_runs"
+
+// Backup run results, the label of cantina_backup_runs_total.
+const (
+	RunSuccess = "success"
+	RunFailure = "failure"
+)
+
+// CountBackupRun adds one finished backup run with result (RunSuccess, or
+// RunFailure for a run that failed for good).
+func CountBackupRun(ctx context.Context, rdb redis.UniversalClient, result string) error {
+	if err := rdb.HIncrBy(ctx, BackupRunsKey, result, 1).Err(); err != nil {
+		return fmt.Errorf("count backup run: %w", err)
+	}
+	return nil
+}
+
+// backupRunsCollector reports the counts CountBackupRun keeps.
 type backupRunsCollector struct {
-	insp *asynq.Inspector
+	rdb redis.UniversalClient
 }
 
 func (c *backupRunsCollector) Describe(ch chan<- *prometheus.Desc) { ch <- backupRunsDesc }
 
 func (c *backupRunsCollector) Collect(ch chan<- prometheus.Metric) {
-	for _, r := range []struct {
-		result string
-		list   func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error)
-	}{
-		{"success", c.insp.ListCompletedTasks},
-		{"failure", c.insp.ListArchivedTasks},
-	} {
-		n, err := countType(r.list, tasks.QueueCritical, tasks.TypeBackupRun)
-		if err != nil {
-			ch <- prometheus.NewInvalidMetric(backupRunsDesc, fmt.Errorf("count %s backup runs: %w", r.result, err))
-			continue
-		}
-		ch <- prometheus.MustNewConstMetric(backupRunsDesc, prometheus.GaugeValue, float64(n), r.result)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	counts, err := c.rdb.HGetAll(ctx, BackupRunsKey).Result()
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(backupRunsDesc, fmt.Errorf("read backup run counts: %w", err))
+		return
 	}
-}
-
-// countType counts the tasks of type typ that list returns for queue, page
-// by page. A queue that does not exist yet holds none.
-func countType(list func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error), queue, typ string) (int, error) {
-	const size = 500
-	n := 0
-	for page := 1; ; page++ {
-		infos, err := list(queue, asynq.Page(page), asynq.PageSize(size))
-		if errors.Is(err, asynq.ErrQueueNotFound) {
-			return 0, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		for _, ti := range infos {
-			if ti.Type == typ {
-				n++
-			}
-		}
-		if len(infos) < size {
-			return n, nil
-		}
+	for _, result := range []string{RunSuccess, RunFailure} {
+		n, _ := strconv.ParseFloat(counts[result], 64) // absent: 0
+		ch <- prometheus.MustNewConstMetric(backupRunsDesc, prometheus.CounterValue, n, result)
 	}
 }

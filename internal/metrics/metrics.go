@@ -25,6 +25,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/cantina-pos/cantina-ops/internal/health"
 )
@@ -33,6 +34,8 @@ import (
 // Backups or Health leaves those metrics out.
 type Sources struct {
 	Queues *asynq.Inspector
+	// Redis is the queue Redis, which keeps the backup run counts.
+	Redis redis.UniversalClient
 	// Backups lists the backup storage; Database picks whose backups count.
 	Backups  BackupLister
 	Database string
@@ -47,7 +50,7 @@ func NewRegistry(s Sources) *prometheus.Registry {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&queueCollector{insp: s.Queues},
-		&backupRunsCollector{insp: s.Queues},
+		&backupRunsCollector{rdb: s.Redis},
 	)
 	if s.Backups != nil {
 		reg.MustRegister(newBackupCollector(s.Backups, s.Database))

@@ -2,6 +2,8 @@ package notify
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -54,6 +56,13 @@ type Notice struct {
 // (or something unreadable), every check starts as not firing.
 func (w *HealthWatch) Observe(ctx context.Context, rep health.Report) (Notice, error) {
 	key := HealthKeyPrefix + w.Database
+	// One observer at a time (the hourly task, `health --notify`, an
+	// operator's "Run"): read, step and store must not interleave.
+	unlock, err := w.lock(ctx, key+":lock")
+	if err != nil {
+		return Notice{}, err
+	}
+	defer unlock()
 	var prev health.AlertState
 	raw, err := w.Redis.Get(ctx, key).Bytes()
 	switch {
@@ -67,14 +76,18 @@ func (w *HealthWatch) Observe(ctx context.Context, rep health.Report) (Notice, e
 		}
 	}
 
+	if prev.Epoch == "" {
+		prev.Epoch = newEpoch()
+	}
 	now := time.Now
 	if w.Now != nil {
 		now = w.Now
 	}
 	next, alerts := health.Step(prev, rep, now().UTC(), w.Repeat)
+	next.Epoch = prev.Epoch
 	var n Notice
 	if len(alerts) > 0 {
-		n = Notice{Kind: noticeKind(alerts), Key: w.Database + ":" + strconv.FormatInt(prev.Seq, 10), Alerts: alerts}
+		n = Notice{Kind: noticeKind(alerts), Key: w.Database + ":" + prev.Epoch + ":" + strconv.FormatInt(prev.Seq, 10), Alerts: alerts}
 		d := Data{Database: w.Database, Time: rep.Time, Health: w.notice(alerts)}
 		if err := w.Notifier.sendHealth(ctx, n.Kind, n.Key, d); err != nil {
 			return n, fmt.Errorf("notify health %s: %w", n.Kind, err)
@@ -89,6 +102,45 @@ func (w *HealthWatch) Observe(ctx context.Context, rep health.Report) (Notice, e
 		return n, fmt.Errorf("store health alert state: %w", err)
 	}
 	return n, nil
+}
+
+// lockTTL bounds how long a crashed observer's lock blocks the others.
+const lockTTL = 30 * time.Second
+
+// lock takes the alert state's lock, waiting for another observer to
+// finish (polling, up to the context's end or lockTTL).
+func (w *HealthWatch) lock(ctx context.Context, key string) (func(), error) {
+	token := newEpoch()
+	deadline := time.Now().Add(lockTTL)
+	for {
+		ok, err := w.Redis.SetNX(ctx, key, token, lockTTL).Result()
+		if err != nil {
+			return nil, fmt.Errorf("lock health alert state: %w", err)
+		}
+		if ok {
+			return func() {
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+				defer cancel()
+				// Only our own lock: it may have expired and been taken.
+				_ = w.Redis.Eval(rctx, `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`, []string{key}, token).Err()
+			}, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, errors.New("lock health alert state: another observer holds it")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("lock health alert state: %w", ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// newEpoch is a random identifier (alert state epochs, lock tokens).
+func newEpoch() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // noticeKind names a notice by its worst news: a check newly failing (or

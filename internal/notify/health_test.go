@@ -106,8 +106,18 @@ func TestHealthWatch(t *testing.T) {
 		if err != nil {
 			t.Fatalf("step %d: %v", i, err)
 		}
-		if n.Kind != st.kind || n.Key != st.key {
-			t.Errorf("step %d: notice %q %q, want %q with key %q", i, n.Kind, n.Key, st.kind, st.key)
+		// Notice keys are "<db>:<epoch>:<seq>"; the epoch is the stored
+		// state's, random for each fresh state.
+		var stored health.AlertState
+		if raw, err := rdb.Get(ctx, HealthKeyPrefix+"cantina").Bytes(); err != nil || json.Unmarshal(raw, &stored) != nil || stored.Epoch == "" {
+			t.Fatalf("step %d: stored state %s, %v", i, raw, err)
+		}
+		wantKey := ""
+		if st.key != "" {
+			wantKey = strings.Replace(st.key, "cantina:", "cantina:"+stored.Epoch+":", 1)
+		}
+		if n.Kind != st.kind || n.Key != wantKey {
+			t.Errorf("step %d: notice %q %q, want %q with key %q", i, n.Kind, n.Key, st.kind, wantKey)
 		}
 		ids := q.ids()
 		if len(ids) != st.queued {
@@ -116,7 +126,7 @@ func TestHealthWatch(t *testing.T) {
 		if st.kind == "" {
 			continue
 		}
-		want := tasks.EmailSendID(string(st.kind), st.key, "admin@example.com")
+		want := tasks.EmailSendID(string(st.kind), wantKey, "admin@example.com")
 		if ids[len(ids)-1] != want {
 			t.Errorf("step %d: task ID %q, want %q", i, ids[len(ids)-1], want)
 		}
