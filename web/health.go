@@ -28,7 +28,8 @@ func (s *Server) healthRounds(d Deps) (ready, full *health.Rounds) {
 	// take (every check runs in parallel under its timeout), plus a margin.
 	wait := max(checker.Timeout, s.cfg.HealthTimeout) + 2*time.Second
 	full = health.NewRounds(checker.Run, health.RoundsOptions{
-		TTL: s.cfg.Health.CacheTTL, Redis: d.Redis, Wait: wait, Version: d.Version, Logger: s.log,
+		TTL: s.cfg.Health.CacheTTL, Redis: d.Redis, Key: health.DefaultRoundKey + ":" + s.cfg.DB.Name,
+		Wait: wait, Version: d.Version, Logger: s.log,
 	})
 	return ready, full
 }

@@ -63,8 +63,8 @@ func TestScheduledHealthCheckEndToEnd(t *testing.T) {
 		"DATABASE_URL":    srv.URL(dbName),
 		"HEALTH_SCHEDULE": "@every 1s",
 		// A busy test machine must not fail the system checks.
-		"HEALTH_CPU_WARN": "99", "HEALTH_CPU_FAIL": "100", "HEALTH_MEMORY_WARN": "99", "HEALTH_MEMORY_FAIL": "100",
-		"HEALTH_DISK_WARN": "99", "HEALTH_DISK_FAIL": "100",
+		"HEALTH_CPU_WARN": "100", "HEALTH_CPU_FAIL": "101", "HEALTH_MEMORY_WARN": "100", "HEALTH_MEMORY_FAIL": "101",
+		"HEALTH_DISK_WARN": "100", "HEALTH_DISK_FAIL": "101",
 	})
 	sched, err := d.scheduler()
 	if err != nil {

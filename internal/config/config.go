@@ -359,13 +359,14 @@ func (p *parser) oneOf(name, def string, allowed ...string) string {
 // health reads the health thresholds; each warn must be below its fail.
 func (p *parser) health() Health {
 	h := Health{
-		DiskWarn: p.integer("HEALTH_DISK_WARN", 80, 1, 100), DiskFail: p.integer("HEALTH_DISK_FAIL", 90, 1, 100),
-		MemoryWarn: p.integer("HEALTH_MEMORY_WARN", 85, 1, 100), MemoryFail: p.integer("HEALTH_MEMORY_FAIL", 95, 1, 100),
-		CPUWarn: p.integer("HEALTH_CPU_WARN", 85, 1, 100), CPUFail: p.integer("HEALTH_CPU_FAIL", 95, 1, 100),
+		// 101 is past any percentage: that level never trips.
+		DiskWarn: p.integer("HEALTH_DISK_WARN", 80, 1, 101), DiskFail: p.integer("HEALTH_DISK_FAIL", 90, 1, 101),
+		MemoryWarn: p.integer("HEALTH_MEMORY_WARN", 85, 1, 101), MemoryFail: p.integer("HEALTH_MEMORY_FAIL", 95, 1, 101),
+		CPUWarn: p.integer("HEALTH_CPU_WARN", 85, 1, 101), CPUFail: p.integer("HEALTH_CPU_FAIL", 95, 1, 101),
 		BackupMaxAge:     p.duration("HEALTH_BACKUP_MAX_AGE", 26*time.Hour),
 		QueueLatencyWarn: p.duration("HEALTH_QUEUE_LATENCY_WARN", 5*time.Minute),
 		CacheTTL:         p.duration("HEALTH_CACHE_TTL", 10*time.Second),
-		AlertRepeat:      p.duration("HEALTH_ALERT_REPEAT", 6*time.Hour),
+		AlertRepeat:      p.durationOrOff("HEALTH_ALERT_REPEAT", 6*time.Hour),
 	}
 	for _, t := range []struct {
 		name       string
@@ -376,6 +377,15 @@ func (p *parser) health() Health {
 		}
 	}
 	return h
+}
+
+// durationOrOff is duration where "0" (or "off") turns the feature off.
+func (p *parser) durationOrOff(name string, def time.Duration) time.Duration {
+	switch strings.ToLower(p.str(name, "")) {
+	case "0", "off":
+		return 0
+	}
+	return p.duration(name, def)
 }
 
 func (p *parser) duration(name string, def time.Duration) time.Duration {

@@ -24,10 +24,10 @@ func TestHealthErrors(t *testing.T) {
 		says []string
 	}{
 		{map[string]string{"HEALTH_DISK_WARN": "95"}, []string{"HEALTH_DISK_WARN", "below HEALTH_DISK_FAIL (90)"}},
-		{map[string]string{"HEALTH_CPU_FAIL": "101"}, []string{"HEALTH_CPU_FAIL"}},
+		{map[string]string{"HEALTH_CPU_FAIL": "102"}, []string{"HEALTH_CPU_FAIL"}},
 		{map[string]string{"HEALTH_MEMORY_WARN": "x"}, []string{"HEALTH_MEMORY_WARN"}},
 		{map[string]string{"HEALTH_BACKUP_MAX_AGE": "1d"}, []string{"HEALTH_BACKUP_MAX_AGE"}},
-		{map[string]string{"HEALTH_CACHE_TTL": "-1s", "HEALTH_ALERT_REPEAT": "0"}, []string{"HEALTH_CACHE_TTL", "HEALTH_ALERT_REPEAT"}},
+		{map[string]string{"HEALTH_CACHE_TTL": "-1s", "HEALTH_ALERT_REPEAT": "-1h"}, []string{"HEALTH_CACHE_TTL", "HEALTH_ALERT_REPEAT"}},
 		{map[string]string{"BACKUP_CATCHUP": "soon"}, []string{"BACKUP_CATCHUP"}},
 		{map[string]string{"PROMETHEUS_URL": "prometheus:9090"}, []string{"PROMETHEUS_URL"}},
 		{map[string]string{"METRICS_TOKEN": "ab"}, []string{"METRICS_TOKEN"}},
@@ -49,5 +49,12 @@ func TestStripDefinersNeedsNativeEngine(t *testing.T) {
 	}
 	if c := mustLoad(t, withDB(map[string]string{"BACKUP_DEFINERS": "strip"})); c.BackupDefiners != "strip" {
 		t.Errorf("BackupDefiners = %q", c.BackupDefiners)
+	}
+}
+
+func TestHealthOff(t *testing.T) {
+	c := mustLoad(t, withDB(map[string]string{"HEALTH_ALERT_REPEAT": "0", "HEALTH_CPU_WARN": "100", "HEALTH_CPU_FAIL": "101"}))
+	if c.Health.AlertRepeat != 0 || c.Health.CPUFail != 101 {
+		t.Errorf("Health = %+v", c.Health)
 	}
 }

@@ -115,8 +115,9 @@ func holdLease(t *testing.T, queue *redis.Client, ttl time.Duration) {
 
 // TestStandardAllPass: with a fresh verified backup, a worker and a
 // scheduler leader, every check of the contract passes with an observed
-// value and unit. The CPU thresholds are out of reach: the shared test
-// machine's load is not under test here (TestSystemThresholds trips them).
+// value and unit. The CPU, memory and disk thresholds are out of reach:
+// the shared test machine's load is not under test here
+// (TestSystemThresholds trips them).
 func TestStandardAllPass(t *testing.T) {
 	f := newFixture(t)
 	testenv.ExecAll(t, f.d.DB, "CREATE TABLE products (id INT PRIMARY KEY, name VARCHAR(50))",
@@ -127,6 +128,8 @@ func TestStandardAllPass(t *testing.T) {
 	startWorker(t, f.queue)
 	holdLease(t, f.queue, 30*time.Second)
 	f.d.Thresholds.CPUWarn, f.d.Thresholds.CPUFail = 101, 101
+	f.d.Thresholds.MemoryWarn, f.d.Thresholds.MemoryFail = 101, 101
+	f.d.Thresholds.DiskWarn, f.d.Thresholds.DiskFail = 101, 101
 
 	var res map[string]Result
 	testenv.Eventually(t, 10*time.Second, "the worker's heartbeat", func() bool {
@@ -251,6 +254,7 @@ func TestSystemThresholds(t *testing.T) {
 	want(t, res, Fail, "per core", KeyCPUUtilization)
 
 	d = f.d
+	d.Thresholds.DiskWarn, d.Thresholds.DiskFail = 101, 101 // whatever the test machine's disk holds
 	want(t, run(t, d, KeyDiskUtilization), Pass, "free", KeyDiskUtilization)
 	d.Backups = bigBackup{db: d.Database}
 	want(t, run(t, d, KeyDiskUtilization), Fail, "the next backup may not fit", KeyDiskUtilization)

@@ -36,7 +36,9 @@ type RoundsOptions struct {
 	// one of them runs the checks and stores the report for TTL. Nil keeps
 	// the cache in this process.
 	Redis redis.UniversalClient
-	// Key is the Redis key of the shared report (default DefaultRoundKey).
+	// Key is the Redis key of the shared report (default DefaultRoundKey);
+	// the web process adds the database's name, so deployments sharing a
+	// Redis never serve each other's rounds.
 	Key string
 	// Wait bounds how long a process waits for the round another one is
 	// running before it runs its own; it is also the lock's lifetime, so
