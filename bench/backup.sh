@@ -58,6 +58,8 @@ done
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/services.sh
 . scripts/services.sh
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 if [ "$QUICK" -eq 1 ]; then
 	MODE=quick
@@ -118,19 +120,7 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/cantina-bench.XXXXXX")
 RESULTS=$WORK/results.tsv
 printf 'tool\tdb\tround\twall_s\tcpu_s\tserver_cpu_s\trss_kb\tbytes\traw_bytes\tload1\tother_cores\n' >"$RESULTS"
 
-if [ -n "${BENCH_BIN:-}" ]; then
-	BIN=$(cd "$(dirname "$BENCH_BIN")" && pwd)/$(basename "$BENCH_BIN")
-	[ -x "$BIN" ] || svc_die "BENCH_BIN=$BENCH_BIN is not an executable"
-else
-	command -v go >/dev/null 2>&1 || svc_die "go is not on PATH (or set BENCH_BIN to a built cantina-ops)"
-	log "building cantina-ops"
-	BIN=$WORK/cantina-ops
-	go build -o "$BIN" ./cmd/cantina-ops
-fi
-GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain -- cmd internal go.mod go.sum 2>/dev/null)" ]; then
-	GIT_REV="$GIT_REV + uncommitted changes"
-fi
+bench_binary "$WORK"
 
 # bench_mariadb PORT: the library's MariaDB with the benchmark's buffer pool,
 # redo log and packet size (the same server for every tool); the first start

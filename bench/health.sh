@@ -44,6 +44,8 @@ case "$DURATION" in '' | *[!0-9]*) echo "bench: --duration takes whole seconds" 
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/services.sh
 . scripts/services.sh
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
@@ -67,19 +69,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cantina-bench-health.XXXXXX")
-if [ -n "${BENCH_BIN:-}" ]; then
-	BIN=$(cd "$(dirname "$BENCH_BIN")" && pwd)/$(basename "$BENCH_BIN")
-	[ -x "$BIN" ] || svc_die "BENCH_BIN=$BENCH_BIN is not an executable"
-else
-	command -v go >/dev/null 2>&1 || svc_die "go is not on PATH (or set BENCH_BIN to a built cantina-ops)"
-	log "building cantina-ops"
-	BIN=$WORK/cantina-ops
-	go build -o "$BIN" ./cmd/cantina-ops
-fi
-GIT_REV=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-if [ -n "$(git status --porcelain -- cmd internal web go.mod go.sum 2>/dev/null)" ]; then
-	GIT_REV="$GIT_REV + uncommitted changes"
-fi
+bench_binary "$WORK"
 
 svc_start_on redis 6590 svc_start_redis "$WORK/redis"
 REDIS_PORT=$SVC_PORT
