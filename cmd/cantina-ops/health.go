@@ -104,9 +104,13 @@ func orDash(s string) string {
 	return s
 }
 
-// notifyHealth steps the per-check alert state with rep and queues the
-// email that is due, if any.
+// notifyHealth keeps rep in the round history, as the health task does,
+// steps the per-check alert state with rep and queues the email that is
+// due, if any.
 func notifyHealth(ctx context.Context, d *deps, rep health.Report, out io.Writer) error {
+	if err := (&health.History{Redis: d.rdb, Database: d.cfg.DB.Name}).Add(ctx, rep); err != nil {
+		return fmt.Errorf("health --notify: the round could not be kept; is the queue Redis (REDIS_URL) reachable? %w", err)
+	}
 	n := d.notifier()
 	w := &notify.HealthWatch{Redis: d.rdb, Notifier: n, Database: d.cfg.DB.Name, Repeat: d.cfg.Health.AlertRepeat}
 	notice, err := w.Observe(ctx, rep)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/notify/notifytest"
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
 	"github.com/cantina-pos/cantina-ops/tasks"
@@ -175,6 +177,10 @@ func TestHealthNotify(t *testing.T) {
 	if pending, _ := insp.ListPendingTasks(tasks.QueueCritical); len(pending) != 1 {
 		t.Errorf("%d email tasks after the second run, want 1", len(pending))
 	}
+	// Both rounds are kept, as the health task keeps its own.
+	if rounds, err := (&health.History{Redis: r.Client(t), Database: "cantina"}).LastRounds(context.Background(), 5); err != nil || len(rounds) != 2 {
+		t.Errorf("%d rounds kept, want 2 (%v)", len(rounds), err)
+	}
 }
 
 func TestHealthNotifyRedisDown(t *testing.T) {
@@ -182,7 +188,7 @@ func TestHealthNotifyRedisDown(t *testing.T) {
 	vars["REDIS_URL"] = "redis://127.0.0.1:" + freePort(t) + "/0"
 	vars["HEALTH_TIMEOUT"] = "1s"
 	code, _, errOut := run(t, vars, "health", "--notify")
-	if code != 1 || !strings.Contains(errOut, "the alert could not be queued") {
+	if code != 1 || !strings.Contains(errOut, "health --notify: the round could not be kept; is the queue Redis (REDIS_URL) reachable?") {
 		t.Errorf("exit %d, stderr:\n%s", code, errOut)
 	}
 }

@@ -36,6 +36,8 @@ type deps struct {
 
 	cacheOnce sync.Once
 	cache     *redis.Client // the POS's cache Redis; rdb when it is the same URL
+	probeOnce sync.Once
+	probe     *sql.DB // a pool that keeps no idle connection, for database:responseTime
 }
 
 func openDeps(a *app) (*deps, error) {
@@ -56,6 +58,25 @@ func (d *deps) close() {
 	if d.cache != nil && d.cache != d.rdb {
 		_ = d.cache.Close()
 	}
+	if d.probe != nil {
+		_ = d.probe.Close()
+	}
+}
+
+// probeDB is a pool on the database that keeps no idle connection: each
+// database:responseTime check connects anew (at most one at a time).
+func (d *deps) probeDB() *sql.DB {
+	d.probeOnce.Do(func() {
+		db, err := conn.DB(d.cfg.DB)
+		if err != nil { // the same config opened d.db: it cannot fail here
+			d.log.Warn("health: no separate probe pool; database:responseTime reuses pooled connections", "err", err)
+			return
+		}
+		db.SetMaxIdleConns(0)
+		db.SetMaxOpenConns(1)
+		d.probe = db
+	})
+	return d.probe
 }
 
 // cacheRedis is the POS's cache Redis (CACHE_REDIS_URL), sharing the queue
@@ -80,7 +101,7 @@ func (d *deps) web() process {
 // `health` and the health:check task.
 func (d *deps) healthChecker(backups health.Backups) *health.Checker {
 	return health.Standard(health.Deps{
-		DB: d.db, Queue: d.rdb, Cache: d.cacheRedis(), Inspector: asynq.NewInspectorFromRedisClient(d.rdb),
+		DB: d.db, Connect: d.probeDB(), Queue: d.rdb, Cache: d.cacheRedis(), Inspector: asynq.NewInspectorFromRedisClient(d.rdb),
 		Backups: backups, BackupDir: d.cfg.BackupDir, Database: d.cfg.DB.Name,
 		Thresholds: d.cfg.Health, Timeout: d.cfg.HealthTimeout, Logger: d.log,
 	})

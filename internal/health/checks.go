@@ -45,6 +45,12 @@ var _ Backups = (*backup.Manager)(nil)
 type Deps struct {
 	// DB is a pool on the POS database's server.
 	DB *sql.DB
+	// Connect, if set, is a pool on the same server that keeps no idle
+	// connection (SetMaxIdleConns(0)): database:responseTime opens a new
+	// connection on it each round, so it measures connect + SELECT 1 as a
+	// new client of the POS would. Nil measures on DB (an idle pooled
+	// connection when there is one).
+	Connect *sql.DB
 	// Queue is the queue Redis (REDIS_URL), Cache the POS's cache Redis
 	// (CACHE_REDIS_URL; may be the same client).
 	Queue, Cache redis.UniversalClient

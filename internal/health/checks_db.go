@@ -7,14 +7,18 @@ import (
 	"time"
 )
 
-// databaseResponseTime takes a connection (opening one when the pool has
-// none idle) and runs SELECT 1, in milliseconds.
+// databaseResponseTime connects and runs SELECT 1, in milliseconds: on
+// Deps.Connect a new connection each time; on DB without it.
 func (d Deps) databaseResponseTime(ctx context.Context) Result {
-	if d.DB == nil {
+	db := d.Connect
+	if db == nil {
+		db = d.DB
+	}
+	if db == nil {
 		return notConfigured("the database")
 	}
 	start := time.Now()
-	conn, err := d.DB.Conn(ctx)
+	conn, err := db.Conn(ctx)
 	if err != nil {
 		return d.failed(KeyDatabaseResponseTime, "cannot connect to the database", err)
 	}

@@ -410,3 +410,19 @@ func TestHintsDoNotLeak(t *testing.T) {
 	}
 	want(t, rounds[1], Fail, "connection refused", KeyDatabaseResponseTime, KeyCacheResponseTime)
 }
+
+// TestDatabaseResponseTimeConnects: with a probe pool that keeps no idle
+// connection, every round connects anew (connect + SELECT 1) and closes
+// the connection after.
+func TestDatabaseResponseTimeConnects(t *testing.T) {
+	f := newFixture(t)
+	probe := f.srv.Open(t, f.dbName)
+	probe.SetMaxIdleConns(0)
+	f.d.Connect = probe
+	for range 2 {
+		want(t, run(t, f.d, KeyDatabaseResponseTime), Pass, "connected", KeyDatabaseResponseTime)
+	}
+	if st := probe.Stats(); st.MaxIdleClosed != 2 || st.OpenConnections != 0 {
+		t.Errorf("probe pool: %d connections closed after use, %d open; want 2 and 0", st.MaxIdleClosed, st.OpenConnections)
+	}
+}
