@@ -1,5 +1,7 @@
 // Package worker is the asynq server that runs every cantina-ops task: one
-// handler per task type, named queues with priorities, bounded retries, and
+// typed handler per task type behind one adapter (adapter.go: strict
+// decoding, JSON results, final failures reported on a detached context,
+// timeouts retried once), named queues with priorities, bounded retries, and
 // a shutdown that fits platforms which SIGKILL 30 s after SIGTERM (tasks
 // still running when the shutdown timeout ends go back to pending and run
 // again elsewhere, which is why every handler is idempotent).

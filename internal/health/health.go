@@ -2,6 +2,13 @@
 // command and the health:check task, and reports them in the shape of
 // draft-inadarei-api-health-check ("application/health+json"): an overall
 // status of pass, warn or fail, and one entry per check.
+//
+// A map for a newcomer: checks*.go and sys.go are the checks of the
+// contract (Standard), each a thin shell around a pure threshold function
+// (checks_threshold.go); round.go shares one round of them between
+// requests and web replicas; document.go is the JSON document; alert.go is
+// the per-check alert state machine (Step) behind the health emails;
+// history.go keeps the last rounds for the console.
 package health
 
 import (
