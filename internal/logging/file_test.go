@@ -237,15 +237,12 @@ func unwritableDir(tb testing.TB) string {
 	return filepath.Join(d, "cantina-ops.log")
 }
 
+// listDir names every file in dir, dot files included (Glob's * matches them).
 func listDir(tb testing.TB, dir string) string {
 	tb.Helper()
-	entries, err := os.ReadDir(dir)
+	names, err := filepath.Glob(filepath.Join(dir, "*"))
 	if err != nil {
 		tb.Fatal(err)
-	}
-	var names []string
-	for _, e := range entries {
-		names = append(names, e.Name())
 	}
 	return strings.Join(names, ",")
 }
