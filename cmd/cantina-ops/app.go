@@ -14,6 +14,10 @@ import (
 type app struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+
+	// closers are the log files load opened; close closes them when the
+	// command returns.
+	closers []io.Closer
 }
 
 // isTerminal reports whether w is a terminal (progress and prompts go
@@ -24,7 +28,8 @@ func isTerminal(w any) bool {
 }
 
 // load reads the configuration from the environment and ./.env, and builds
-// the logger. Every configuration problem is in the returned error.
+// the logger. Every configuration problem is in the returned error; a
+// LOG_FILE that cannot be written is one.
 func (a *app) load() (*config.Config, *slog.Logger, error) {
 	lookup, err := config.Environment(".env")
 	if err != nil {
@@ -34,18 +39,41 @@ func (a *app) load() (*config.Config, *slog.Logger, error) {
 	if err != nil {
 		return nil, nil, &configError{err}
 	}
-	return cfg, a.logger(cfg), nil
+	log, err := a.logger(cfg)
+	if err != nil {
+		return nil, nil, &configError{err}
+	}
+	return cfg, log, nil
 }
 
-func (a *app) logger(cfg *config.Config) *slog.Logger {
-	format := cfg.LogFormat
-	if format == "" {
-		format = "json"
+// logger writes to stderr (text on a terminal, JSON otherwise, unless
+// LOG_FORMAT says) and, with LOG_FILE, the same lines to the file, in
+// LOG_FORMAT or JSON: a file is not a terminal. a.close closes the file.
+func (a *app) logger(cfg *config.Config) (*slog.Logger, error) {
+	o := logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat, FileFormat: cfg.LogFormat, Secrets: cfg.Secrets()}
+	if o.Format == "" {
+		o.Format = "json"
 		if isTerminal(a.stderr) {
-			format = "text"
+			o.Format = "text"
 		}
 	}
-	return logging.New(a.stderr, logging.Options{Level: cfg.LogLevel, Format: format, Secrets: cfg.Secrets()})
+	if cfg.LogFile.Path != "" {
+		f, err := logging.OpenFile(cfg.LogFile)
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, f)
+		o.File = f
+	}
+	return logging.New(a.stderr, o), nil
+}
+
+// close closes the log files the command's loads opened.
+func (a *app) close() {
+	for _, c := range a.closers {
+		_ = c.Close()
+	}
+	a.closers = nil
 }
 
 // configError prints every configuration problem on its own line.

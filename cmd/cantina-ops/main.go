@@ -56,6 +56,7 @@ var errUsage = errors.New("usage")
 var errSilent = errors.New("failed")
 
 func dispatch(ctx context.Context, a *app, args []string) error {
+	defer a.close()
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		usage(a.stdout)
 		if len(args) == 0 {

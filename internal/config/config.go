@@ -86,6 +86,19 @@ type Config struct {
 
 	LogLevel  slog.Level
 	LogFormat string // "json" or "text"; "" means json, or text on a TTY
+	// LogFile, when set, receives every log line too (LOG_FILE), rotated
+	// by size; LogFile's checks and the rotation live in internal/logging.
+	LogFile LogFile
+}
+
+// LogFile is the log file and its rotation: the live file is rotated when
+// a line would take it past MaxSizeMB; rotated files are gzipped, and the
+// oldest removed past MaxBackups files or MaxAgeDays days (0: no age limit).
+type LogFile struct {
+	Path       string // LOG_FILE; "" = no file, the log stream only
+	MaxSizeMB  int    // LOG_MAX_SIZE_MB
+	MaxBackups int    // LOG_MAX_BACKUPS
+	MaxAgeDays int    // LOG_MAX_AGE_DAYS
 }
 
 // Health is what the health checks compare with and how they alert.
@@ -286,6 +299,7 @@ func Load(lookup Lookup) (*Config, error) {
 	default:
 		p.fail("LOG_FORMAT", "must be json or text, not %q", f)
 	}
+	c.LogFile = p.logFile()
 
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
@@ -418,6 +432,21 @@ func (p *parser) schedule(name, def string) string {
 		p.fail(name, "invalid cron spec %q: %v (use 5 fields like \"0 2 * * *\" or @daily)", v, err)
 	}
 	return v
+}
+
+// logFile reads LOG_FILE and its rotation. Whether the file can be written
+// is checked when it is opened (logging.OpenFile), at start-up.
+func (p *parser) logFile() LogFile {
+	f := LogFile{
+		Path:       p.str("LOG_FILE", ""),
+		MaxSizeMB:  p.integer("LOG_MAX_SIZE_MB", 10, 1, 1<<20),
+		MaxBackups: p.integer("LOG_MAX_BACKUPS", 5, 1, 10000),
+		MaxAgeDays: p.integer("LOG_MAX_AGE_DAYS", 0, 0, 36500),
+	}
+	if f.Path != "" && (strings.HasSuffix(f.Path, "/") || strings.HasSuffix(f.Path, string(os.PathSeparator))) {
+		p.fail("LOG_FILE", "must name a file, not a directory (e.g. %scantina-ops.log)", f.Path)
+	}
+	return f
 }
 
 func (p *parser) logLevel(name string) slog.Level {

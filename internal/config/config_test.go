@@ -41,6 +41,10 @@ func TestDefaults(t *testing.T) {
 		{"CONSOLE_PASSWORD", c.ConsolePassword.IsSet(), false},
 		{"LOG_LEVEL", c.LogLevel, slog.LevelInfo},
 		{"LOG_FORMAT", c.LogFormat, ""},
+		{"LOG_FILE", c.LogFile.Path, ""},
+		{"LOG_MAX_SIZE_MB", c.LogFile.MaxSizeMB, 10},
+		{"LOG_MAX_BACKUPS", c.LogFile.MaxBackups, 5},
+		{"LOG_MAX_AGE_DAYS", c.LogFile.MaxAgeDays, 0},
 	}
 	for _, ck := range checks {
 		t.Run(ck.name, func(t *testing.T) {
@@ -247,6 +251,9 @@ func TestIntegers(t *testing.T) {
 		"EMAIL_PORT":            func(c *Config) int { return c.Email.Port },
 		"WORKER_CONCURRENCY":    func(c *Config) int { return c.WorkerConcurrency },
 		"DB_PORT":               func(c *Config) int { return c.DB.Port },
+		"LOG_MAX_SIZE_MB":       func(c *Config) int { return c.LogFile.MaxSizeMB },
+		"LOG_MAX_BACKUPS":       func(c *Config) int { return c.LogFile.MaxBackups },
+		"LOG_MAX_AGE_DAYS":      func(c *Config) int { return c.LogFile.MaxAgeDays },
 	}
 	tests := []struct {
 		name, value string
@@ -278,6 +285,19 @@ func TestIntegers(t *testing.T) {
 		{"WORKER_CONCURRENCY", "0", 0, "between 1 and 1000"},
 		{"WORKER_CONCURRENCY", "1001", 0, "between 1 and 1000"},
 		{"WORKER_CONCURRENCY", "four", 0, "whole number"},
+		{"LOG_MAX_SIZE_MB", "1", 1, ""},
+		{"LOG_MAX_SIZE_MB", "100", 100, ""},
+		{"LOG_MAX_SIZE_MB", "0", 0, "between 1 and"},
+		{"LOG_MAX_SIZE_MB", "-5", 0, "between 1 and"},
+		{"LOG_MAX_SIZE_MB", "10MB", 0, "whole number"},
+		{"LOG_MAX_SIZE_MB", "1.5", 0, "whole number"},
+		{"LOG_MAX_BACKUPS", "1", 1, ""},
+		{"LOG_MAX_BACKUPS", "0", 0, "between 1 and 10000"},
+		{"LOG_MAX_BACKUPS", "many", 0, "whole number"},
+		{"LOG_MAX_AGE_DAYS", "0", 0, ""},
+		{"LOG_MAX_AGE_DAYS", "30", 30, ""},
+		{"LOG_MAX_AGE_DAYS", "-1", 0, "between 0 and 36500"},
+		{"LOG_MAX_AGE_DAYS", "30d", 0, "whole number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+"="+tt.value, func(t *testing.T) {
@@ -402,6 +422,35 @@ func TestLogSettings(t *testing.T) {
 			}
 			if got := mustLoad(t, env).LogFormat; got != tt.want {
 				t.Errorf("LogFormat = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestLogFile: LOG_FILE is kept as given (trimmed); one ending in a path
+// separator names a directory and is refused. Whether the file can be
+// written is logging.OpenFile's check, at start-up.
+func TestLogFile(t *testing.T) {
+	tests := []struct {
+		value, want string
+		err         bool
+	}{
+		{"", "", false},
+		{"/var/log/cantina-ops/worker.log", "/var/log/cantina-ops/worker.log", false},
+		{" logs/cantina.log ", "logs/cantina.log", false},
+		{"/var/log/cantina-ops/", "", true},
+	}
+	for _, tt := range tests {
+		t.Run("LOG_FILE="+tt.value, func(t *testing.T) {
+			env := withDB(map[string]string{"LOG_FILE": tt.value})
+			if tt.err {
+				err := loadErr(t, env)
+				wantProblem(t, err, "LOG_FILE", "must name a file")
+				wantOnlyProblemsFor(t, err, "LOG_FILE")
+				return
+			}
+			if got := mustLoad(t, env).LogFile.Path; got != tt.want {
+				t.Errorf("LogFile.Path = %q, want %q", got, tt.want)
 			}
 		})
 	}
@@ -645,6 +694,7 @@ func TestAllProblemsAtOnce(t *testing.T) {
 		"WORKER_SHUTDOWN_TIMEOUT": "forever",
 		"LOG_LEVEL":               "chatty",
 		"LOG_FORMAT":              "xml",
+		"LOG_MAX_SIZE_MB":         "0",
 		"EMAIL_USE_TLS":           "true",
 		"EMAIL_USE_SSL":           "true",
 		"NOTIFY_EMAILS":           "admin-at-example.com",
@@ -653,7 +703,7 @@ func TestAllProblemsAtOnce(t *testing.T) {
 	want := []string{
 		"REDIS_URL", "DATABASE_URL", "PORT", "SCHEDULE_TZ", "BACKUP_SCHEDULE", "HEALTH_SCHEDULE",
 		"BACKUP_RETENTION_DAYS", "WORKER_CONCURRENCY", "WORKER_SHUTDOWN_TIMEOUT", "LOG_LEVEL",
-		"LOG_FORMAT", "EMAIL_USE_SSL", "NOTIFY_EMAILS", "CONSOLE_PASSWORD",
+		"LOG_FORMAT", "LOG_MAX_SIZE_MB", "EMAIL_USE_SSL", "NOTIFY_EMAILS", "CONSOLE_PASSWORD",
 	}
 	err := loadErr(t, env)
 	for _, name := range want {

@@ -69,6 +69,10 @@ func (c *Config) Settings() []Setting {
 		{"CONSOLE_PASSWORD", c.ConsolePassword.String()},
 		{"LOG_LEVEL", strings.ToLower(c.LogLevel.String())},
 		{"LOG_FORMAT", c.LogFormat},
+		{"LOG_FILE", c.LogFile.Path},
+		{"LOG_MAX_SIZE_MB", strconv.Itoa(c.LogFile.MaxSizeMB)},
+		{"LOG_MAX_BACKUPS", strconv.Itoa(c.LogFile.MaxBackups)},
+		{"LOG_MAX_AGE_DAYS", strconv.Itoa(c.LogFile.MaxAgeDays)},
 	}
 	return s
 }

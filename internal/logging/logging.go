@@ -2,8 +2,10 @@
 // a last line of defence against leaked secrets: every configured secret is
 // scrubbed from messages and attribute values before a line is written, by
 // the project's one redactor, config.Secrets (which also says why a database
-// name equal to a password stays readable). It also adapts slog to
-// asynq.Logger.
+// name equal to a password stays readable). The logger writes to the
+// process's log stream and, with LOG_FILE, to a size-rotated, compressed log
+// file too (file.go): the same records, scrubbed once before either is
+// written. It also adapts slog to asynq.Logger.
 package logging
 
 import (
@@ -25,21 +27,33 @@ type Options struct {
 	// Secrets are the values that must never appear in a log line
 	// (config.Config.Secrets); the zero value scrubs nothing.
 	Secrets config.Secrets
+	// File, when set, receives every line written to w as well, in
+	// FileFormat ("json" or "text"; "" means json: a file is not a
+	// terminal). A failed write to one does not stop the other.
+	File       io.Writer
+	FileFormat string
 }
 
-// New returns a logger writing to w.
+// New returns a logger writing to w (and to o.File when set).
 func New(w io.Writer, o Options) *slog.Logger {
 	ho := &slog.HandlerOptions{Level: o.Level}
-	var h slog.Handler
-	if o.Format == "text" {
-		h = slog.NewTextHandler(w, ho)
-	} else {
-		h = slog.NewJSONHandler(w, ho)
+	h := formatHandler(w, o.Format, ho)
+	if o.File != nil {
+		h = slog.NewMultiHandler(h, formatHandler(o.File, o.FileFormat, ho))
 	}
+	// Scrubbing wraps the fan-out: every destination gets the scrubbed record.
 	if !o.Secrets.Empty() {
 		h = &scrubHandler{next: h, secrets: o.Secrets}
 	}
 	return slog.New(h)
+}
+
+// formatHandler writes text lines for "text" and JSON lines otherwise.
+func formatHandler(w io.Writer, format string, ho *slog.HandlerOptions) slog.Handler {
+	if format == "text" {
+		return slog.NewTextHandler(w, ho)
+	}
+	return slog.NewJSONHandler(w, ho)
 }
 
 // Discard returns a logger that writes nothing, for tests and quiet commands.
