@@ -3,8 +3,9 @@
 # against a private Redis and MariaDB: config check (from a .env file in the
 # working directory, as the Windows scheduled tasks run it), demo seed,
 # backup run / list / verify --latest --restore-test / restore --database,
-# and health --json, with BACKUP_DIR a Windows path (Z:\...). Not part of
-# `make test`: Wine is large, and it is not Windows.
+# backup cleanup, worker, scheduler and health --json, with BACKUP_DIR a
+# Windows path (Z:\...). Not part of `make test`: Wine is large, and it is
+# not Windows.
 #
 # Go 1.22+ programs need bcryptprimitives.dll (ProcessPrng), which Wine 8
 # (Debian 12) lacks: the script builds a one-export stub DLL that forwards
@@ -118,6 +119,8 @@ else
 	log "FAIL  pos_restored has $got tables, pos $want"
 	FAILED=1
 fi
+step cleanup backup cleanup || true
+
 # The worker and the scheduler, as the Windows scheduled tasks run them;
 # health passes once both have registered (the CLI's own checks need them).
 for proc in worker scheduler; do
