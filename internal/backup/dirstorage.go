@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 var _ Storage = (*DirStorage)(nil)
@@ -20,6 +21,13 @@ var _ Storage = (*DirStorage)(nil)
 // crash leaves either the complete file or a temporary one, never a partial
 // file under a final name. Files are created mode 0600: dumps hold personal
 // data.
+//
+// On Windows the directory fsync is skipped (NTFS journals its metadata;
+// a directory handle cannot be flushed), and a rename over an object that
+// a reader holds open is retried for up to renameRetryFor (Windows opens
+// files without FILE_SHARE_DELETE, so an open reader blocks the rename;
+// readers of manifests are brief). Deleting an object that a reader holds
+// open fails there too, and is left to the next cleanup.
 type DirStorage struct {
 	dir string
 }
@@ -202,7 +210,7 @@ func (u *dirUpload) Commit() error {
 	if _, err := os.Lstat(u.final); err == nil && !u.replace {
 		return fail("rename", ErrExists)
 	}
-	if err := os.Rename(tmp, u.final); err != nil {
+	if err := retryBusy(func() error { return os.Rename(tmp, u.final) }, fileBusy, renameRetryFor, time.Sleep); err != nil {
 		return fail("rename", err)
 	}
 	if err := syncDir(u.dir); err != nil {
@@ -226,11 +234,22 @@ func (u *dirUpload) Abort() error {
 	return nil
 }
 
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
+// renameRetryFor is how long a commit retries a rename that another
+// process's open handle blocks (Windows only: see fileBusy).
+const renameRetryFor = 2 * time.Second
+
+// retryBusy runs op until it succeeds, fails with an error that busy does
+// not recognise, or has waited limit in all, waiting 5 ms, 10 ms, … (at
+// most 250 ms) between attempts.
+func retryBusy(op func() error, busy func(error) bool, limit time.Duration, sleep func(time.Duration)) error {
+	wait, waited := 5*time.Millisecond, time.Duration(0)
+	for {
+		err := op()
+		if err == nil || !busy(err) || waited >= limit {
+			return err
+		}
+		sleep(wait)
+		waited += wait
+		wait = min(2*wait, 250*time.Millisecond)
 	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -3,15 +3,20 @@ package backup
 import (
 	"errors"
 	"fmt"
-	"syscall"
 )
 
 // DiskFullHint is what to do when the backup storage is full.
 const DiskFullHint = "The backup storage is full: free space in BACKUP_DIR, or lower BACKUP_RETENTION_DAYS / BACKUP_KEEP_MIN and run `cantina-ops backup cleanup`, then retry."
 
-// diskFull reports whether err is a full disk or an exceeded quota.
+// diskFull reports whether err is a full disk or an exceeded quota, as the
+// operating system reports it (diskFullErrors).
 func diskFull(err error) bool {
-	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT)
+	for _, target := range diskFullErrors {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
 }
 
 // diskHint adds DiskFullHint to a disk-full error.

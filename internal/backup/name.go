@@ -80,7 +80,7 @@ func ParseName(name string) (NameInfo, error) {
 	switch {
 	case name == "":
 		return NameInfo{}, fmt.Errorf("%w: the name is empty", ErrInvalidName)
-	case filepath.IsAbs(name) || strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`):
+	case filepath.IsAbs(name) || strings.HasPrefix(name, "/") || strings.HasPrefix(name, `\`) || hasDriveLetter(name):
 		return NameInfo{}, fmt.Errorf("%w %q: give a file name from `cantina-ops backup list`, not a path", ErrInvalidName, name)
 	case strings.ContainsAny(name, `/\`):
 		return NameInfo{}, fmt.Errorf("%w %q: a backup name has no directory part; backups are read from BACKUP_DIR only", ErrInvalidName, name)
@@ -96,6 +96,12 @@ func ParseName(name string) (NameInfo, error) {
 		return NameInfo{}, fmt.Errorf("%w %q: bad timestamp %s", ErrInvalidName, name, m[2])
 	}
 	return NameInfo{Prefix: m[1], Time: t.UTC()}, nil
+}
+
+// hasDriveLetter reports whether name starts with a Windows drive ("C:"),
+// on every system, so that a name is judged the same everywhere.
+func hasDriveLetter(name string) bool {
+	return len(name) >= 2 && name[1] == ':' && ('a' <= name[0]|0x20 && name[0]|0x20 <= 'z')
 }
 
 // ValidateName returns nil when name is a dump file name of ours.

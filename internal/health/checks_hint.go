@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -42,11 +41,11 @@ func describe(err error, timeout time.Duration) string {
 		return "timed out after " + timeout.String()
 	case errors.Is(err, context.Canceled):
 		return "cancelled"
-	case errors.Is(err, syscall.ECONNREFUSED):
+	case connRefused(err):
 		return "connection refused"
 	case errors.As(err, &dnsErr):
 		return "host name not found"
-	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+	case unreachable(err):
 		return "host unreachable"
 	case errors.As(err, &certErr), errors.As(err, &unknown), errors.As(err, &hostErr):
 		return "TLS certificate not trusted"
@@ -56,8 +55,8 @@ func describe(err error, timeout time.Duration) string {
 		return describeMySQL(myErr.Number)
 	case errors.As(err, &redisErr):
 		return describeRedis(redisErr.Error())
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, syscall.ECONNRESET),
-		errors.Is(err, syscall.EPIPE), errors.Is(err, driver.ErrBadConn), errors.Is(err, mysql.ErrInvalidConn),
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), connBroken(err),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, mysql.ErrInvalidConn),
 		errors.Is(err, net.ErrClosed), errors.Is(err, redis.ErrClosed):
 		return "the connection was closed"
 	}

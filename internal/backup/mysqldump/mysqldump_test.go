@@ -1,3 +1,7 @@
+// The fake mysqldump programs of these tests are shell scripts.
+
+//go:build !windows
+
 package mysqldump
 
 import (

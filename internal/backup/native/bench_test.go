@@ -4,9 +4,7 @@ import (
 	"context"
 	"io"
 	"os"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/cantina-pos/cantina-ops/internal/demo"
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
@@ -60,13 +58,4 @@ func BenchmarkDump(b *testing.B) {
 	// The server's CPU is not counted: on a small machine it competes
 	// with ours and with the compressor, so this is the number to shrink.
 	b.ReportMetric((processCPU()-cpu0).Seconds()/float64(b.N), "cpu-s/op")
-}
-
-// processCPU is this process's user+system CPU time so far.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
