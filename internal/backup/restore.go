@@ -311,7 +311,7 @@ func openOnce(ctx context.Context, s Storage, name string) (io.ReadSeekCloser, e
 	defer r.Close()
 	tmp, err := os.CreateTemp("", "cantina-ops-restore-*")
 	if err != nil {
-		return nil, fmt.Errorf("spool %s to a temporary file (set TMPDIR to a directory with room for it): %w", name, err)
+		return nil, fmt.Errorf("spool %s to a temporary file (set TMPDIR, or TMP on Windows, to a directory with room for it): %w", name, err)
 	}
 	sp := &spooled{File: tmp}
 	if _, err := io.Copy(tmp, ctxReader{ctx: ctx, r: r}); err != nil {
