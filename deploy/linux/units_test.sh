@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# deploy/linux/verify_units.sh — run by scripts/test.sh (step "systemd units").
+# deploy/linux/units_test.sh — run by scripts/test.sh (step "systemd units").
 # Installs into a scratch root with DESTDIR (so ExecStart's
 # /usr/local/bin/cantina-ops exists there), adds a copy of the host's
 # systemd units (sysinit.target, network-online.target …) and runs
@@ -11,7 +11,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 units=(cantina-ops.service cantina-ops-web.service cantina-ops-worker.service cantina-ops-scheduler.service)
 
 command -v systemd-analyze >/dev/null 2>&1 || {
-	echo "verify_units: systemd-analyze not found (Debian package systemd)" >&2
+	echo "units_test: systemd-analyze not found (Debian package systemd)" >&2
 	exit 1
 }
 sysunits=""
@@ -19,7 +19,7 @@ for d in /usr/lib/systemd/system /lib/systemd/system; do
 	[ -e "$d/sysinit.target" ] && sysunits=$d && break
 done
 [ -n "$sysunits" ] || {
-	echo "verify_units: no systemd unit directory with sysinit.target found" >&2
+	echo "units_test: no systemd unit directory with sysinit.target found" >&2
 	exit 1
 }
 
@@ -43,13 +43,13 @@ verify() {
 
 if ! verify "${units[@]}" >"$tmp/out"; then
 	cat "$tmp/out" >&2
-	echo "verify_units: FAIL: systemd-analyze verify reported problems in the units" >&2
+	echo "units_test: FAIL: systemd-analyze verify reported problems in the units" >&2
 	exit 1
 fi
 # The check must catch a typo that systemd only warns about.
 sed -i 's/^ProtectSystem=strict/ProtectSystem=strickt/' "$tmp/root/etc/systemd/system/cantina-ops-web.service"
 if verify cantina-ops-web.service >/dev/null; then
-	echo "verify_units: FAIL: a unit with ProtectSystem=strickt passed verification" >&2
+	echo "units_test: FAIL: a unit with ProtectSystem=strickt passed verification" >&2
 	exit 1
 fi
-echo "verify_units: systemd-analyze verify passed: ${units[*]}"
+echo "units_test: systemd-analyze verify passed: ${units[*]}"
