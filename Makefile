@@ -1,5 +1,5 @@
 # Development entry points; see README.md.
-.PHONY: run test build
+.PHONY: run test build dist check-deploy
 
 # Extra arguments for go test, e.g. make test ARGS='-run TestSeed ./internal/demo'
 ARGS ?=
@@ -12,3 +12,11 @@ test:
 
 build:
 	go build -o bin/cantina-ops ./cmd/cantina-ops
+
+# Release archives and SHA256SUMS in dist/ (see README.md, Releases).
+dist:
+	bash scripts/dist.sh
+
+# The deploy and release checks of make test alone, without services.
+check-deploy:
+	bash scripts/test.sh --deploy-only

@@ -3,7 +3,10 @@
 # private Redis, MariaDB and Mailpit in a fresh temp dir, runs the gofmt
 # check, go vet and the race-enabled tests against them, and stops them on
 # exit. Extra arguments go to `go test` (e.g. -run X ./internal/config);
-# without a package argument the tests run on ./... .
+# without a package argument the tests run on ./... and the deploy and
+# release checks run too (install.sh, systemd units, the four cross-builds,
+# go vet for windows, make dist reproducible). `--deploy-only` (make
+# check-deploy) runs just those, without services.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=scripts/services.sh
@@ -27,6 +30,55 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# step NAME CMD...: runs CMD in its own process group, so that a signal to
+# this script can stop it and everything it started at once (the traps run
+# during `wait`, not only after a foreground command ends).
+failed=()
+step() {
+	local rc=0
+	STEP_NAME=$1
+	shift
+	svc_log "== $STEP_NAME"
+	setsid --wait "$@" &
+	STEP_PID=$!
+	wait "$STEP_PID" || rc=$?
+	STEP_PID=""
+	if [ "$rc" -ne 0 ]; then
+		failed+=("$STEP_NAME")
+		svc_log "== $STEP_NAME FAILED"
+	fi
+}
+
+# deploy_checks: install.sh into scratch roots, the systemd units, the
+# cross-builds CI must show (one step per target) and a reproducible dist.
+deploy_checks() {
+	local t
+	svc_install_packages systemd
+	step "install.sh (DESTDIR)" bash deploy/linux/install_test.sh
+	step "systemd units" bash deploy/linux/units_test.sh
+	for t in linux/amd64 linux/arm64 windows/amd64 darwin/arm64; do
+		step "cross-build $t" env CGO_ENABLED=0 GOOS="${t%/*}" GOARCH="${t#*/}" bash -c \
+			'go build -trimpath -o /dev/null ./cmd/cantina-ops && echo "cross-build $GOOS/$GOARCH: ok"'
+	done
+	step "go vet (GOOS=windows)" env GOOS=windows GOARCH=amd64 go vet ./...
+	step "make dist reproducible" bash scripts/dist_test.sh
+}
+
+# finish: reports the failed steps, if any, and sets the exit status.
+finish() {
+	if [ ${#failed[@]} -gt 0 ]; then
+		svc_log "FAILED: ${failed[*]}"
+		exit 1
+	fi
+	svc_log "all checks passed"
+	exit 0
+}
+
+if [ "${1:-}" = --deploy-only ]; then
+	deploy_checks
+	finish
+fi
 
 svc_install_packages redis-server redis-tools mariadb-server mariadb-client
 svc_ensure_mailpit
@@ -68,25 +120,6 @@ for a in "$@"; do
 done
 [ "$has_pkg" -eq 1 ] || test_args+=(./...)
 
-# step NAME CMD...: runs CMD in its own process group, so that a signal to
-# this script can stop it and everything it started at once (the traps run
-# during `wait`, not only after a foreground command ends).
-failed=()
-step() {
-	local rc=0
-	STEP_NAME=$1
-	shift
-	svc_log "== $STEP_NAME"
-	setsid --wait "$@" &
-	STEP_PID=$!
-	wait "$STEP_PID" || rc=$?
-	STEP_PID=""
-	if [ "$rc" -ne 0 ]; then
-		failed+=("$STEP_NAME")
-		svc_log "== $STEP_NAME FAILED"
-	fi
-}
-
 svc_log "== gofmt"
 unformatted=$(find . \( -path ./.git -o -path ./.state -o -path ./bin -o -path ./backups -o -name node_modules \) -prune \
 	-o -name '*.go' -print0 | xargs -0 -r gofmt -l)
@@ -97,9 +130,9 @@ if [ -n "$unformatted" ]; then
 fi
 step "go vet" go vet ./...
 step "go test" go test -race -count=1 -timeout 30m "${test_args[@]}"
-
-if [ ${#failed[@]} -gt 0 ]; then
-	svc_log "FAILED: ${failed[*]}"
-	exit 1
+if [ "$has_pkg" -eq 0 ]; then
+	deploy_checks
+else
+	svc_log "== deploy and release checks skipped (packages named; make check-deploy runs them)"
 fi
-svc_log "all checks passed"
+finish

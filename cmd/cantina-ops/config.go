@@ -35,12 +35,3 @@ func runConfig(ctx context.Context, a *app, args []string) error {
 	fmt.Fprintln(a.stdout, "\nconfiguration OK")
 	return nil
 }
-
-func runVersion(ctx context.Context, a *app, args []string) error {
-	fs := newFlags(a, "version", "")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	fmt.Fprintln(a.stdout, "cantina-ops", version)
-	return nil
-}

@@ -33,12 +33,16 @@ func commands() []command {
 		{"config", "config check: validate and print the effective config", runConfig},
 		{"backup", "backup run|list|verify|restore|cleanup: make and manage backups", runBackup},
 		{"demo", "demo seed: create and fill the demo POS database", runDemo},
-		{"version", "print the version", runVersion},
+		{"version", "print the version, commit and Go version", runVersion},
 	}
 }
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version and commit are set at build time with
+// -ldflags "-X main.version=… -X main.commit=…" (see scripts/dist.sh).
+var (
+	version = "dev"
+	commit  = ""
+)
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
