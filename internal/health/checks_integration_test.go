@@ -168,6 +168,10 @@ func TestDatabaseStopped(t *testing.T) {
 	want(t, run(t, f.d, keys...), Pass, "", keys...)
 
 	proxy.Cut()
+	// Drop the pool's idle connections: whether the driver notices a cut
+	// idle connection before using it is a race ("the connection was
+	// closed" instead); a stopped server is what a new connection meets.
+	f.d.DB.SetMaxIdleConns(0)
 	res := run(t, f.d, keys...)
 	want(t, res, Fail, "cannot connect to the database (connection refused)", KeyDatabaseResponseTime, KeyDatabaseConnections)
 	want(t, res, Pass, "", KeyQueueResponseTime)
@@ -185,6 +189,11 @@ func TestCacheStopped(t *testing.T) {
 	want(t, run(t, f.d, keys...), Pass, "", keys...)
 
 	proxy.Cut()
+	// A fresh client, as for the database above: a pooled connection the
+	// cut reaches late says "the connection was closed" instead.
+	c2 := redis.NewClient(&redis.Options{Addr: proxy.Addr(), DB: f.cache.DB, MaxRetries: -1})
+	t.Cleanup(func() { _ = c2.Close() })
+	f.d.Cache = c2
 	res := run(t, f.d, keys...)
 	want(t, res, Fail, "(connection refused)", KeyCacheResponseTime, KeyCacheHitRatio, KeyCacheEvictions)
 	want(t, res, Fail, "the cache Redis", KeyCacheResponseTime, KeyCacheHitRatio, KeyCacheEvictions)
