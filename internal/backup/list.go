@@ -78,12 +78,7 @@ type Listing struct {
 
 // Latest is the newest good backup of database.
 func (l Listing) Latest(database string) (Backup, bool) {
-	for _, b := range l.Backups {
-		if b.Good() && b.Manifest.Database == database {
-			return b, true
-		}
-	}
-	return Backup{}, false
+	return l.newest(database, Backup.Good)
 }
 
 // LatestToVerify is the newest backup of database that a verify can
@@ -91,8 +86,14 @@ func (l Listing) Latest(database string) (Backup, bool) {
 // checked since an upgrade, or modified since its check) — the one that
 // most needs it.
 func (l Listing) LatestToVerify(database string) (Backup, bool) {
+	return l.newest(database, func(b Backup) bool { return b.Status == StatusGood || b.Status == StatusUnverified })
+}
+
+// newest is the newest backup of database for which ok holds; ok only
+// sees backups with a manifest.
+func (l Listing) newest(database string, ok func(Backup) bool) (Backup, bool) {
 	for _, b := range l.Backups {
-		if (b.Status == StatusGood || b.Status == StatusUnverified) && b.Manifest.Database == database {
+		if b.Manifest != nil && ok(b) && b.Manifest.Database == database {
 			return b, true
 		}
 	}
@@ -112,27 +113,26 @@ func (l Listing) Find(name string) (Backup, bool) {
 // Latest returns the newest good backup of the manager's database, or an
 // error wrapping ErrNotFound when there is none.
 func (m *Manager) Latest(ctx context.Context) (Backup, error) {
-	l, err := m.List(ctx)
-	if err != nil {
-		return Backup{}, fmt.Errorf("list backups: %w", err)
-	}
-	b, ok := l.Latest(m.Database)
-	if !ok {
-		return Backup{}, fmt.Errorf("no good backup of %s: %w", m.Database, ErrNotFound)
-	}
-	return b, nil
+	return m.newest(ctx, Listing.Latest, "no good backup of %s")
 }
 
 // LatestToVerify returns Listing.LatestToVerify of the manager's database,
 // or an error wrapping ErrNotFound when there is none.
 func (m *Manager) LatestToVerify(ctx context.Context) (Backup, error) {
+	return m.newest(ctx, Listing.LatestToVerify, "no backup of %s with a usable manifest")
+}
+
+// newest lists the storage and picks from it for the manager's database;
+// when there is none, the error is none (a format taking the database's
+// name) wrapping ErrNotFound.
+func (m *Manager) newest(ctx context.Context, pick func(Listing, string) (Backup, bool), none string) (Backup, error) {
 	l, err := m.List(ctx)
 	if err != nil {
 		return Backup{}, fmt.Errorf("list backups: %w", err)
 	}
-	b, ok := l.LatestToVerify(m.Database)
+	b, ok := pick(l, m.Database)
 	if !ok {
-		return Backup{}, fmt.Errorf("no backup of %s with a usable manifest: %w", m.Database, ErrNotFound)
+		return Backup{}, fmt.Errorf(none+": %w", m.Database, ErrNotFound)
 	}
 	return b, nil
 }
