@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
@@ -102,6 +103,11 @@ func (d Deps) failed(key, what string, err error) Result {
 // Standard returns the checker of every component (the keys above), each
 // check under d.Timeout, run in parallel.
 func Standard(d Deps) *Checker {
+	if d.Backups != nil {
+		// backups:age and disk:utilization both list the storage, at the
+		// same moment of a round: one listing serves both.
+		d.Backups = &sharedListing{list: d.Backups}
+	}
 	return &Checker{
 		Timeout: d.timeout(),
 		Now:     d.Now,
@@ -122,6 +128,45 @@ func Standard(d Deps) *Checker {
 			{KeyQueuesWorkers, d.queuesWorkers},
 			{KeySchedulerLeader, d.schedulerLeader},
 		},
+	}
+}
+
+// sharedListing coalesces concurrent List calls into one: callers that
+// arrive while a listing runs get its result. Nothing is kept after it
+// ends, so every round lists anew.
+type sharedListing struct {
+	list Backups
+	mu   sync.Mutex
+	cur  *listingCall
+}
+
+type listingCall struct {
+	done   chan struct{}
+	shared int // callers that joined it (under sharedListing.mu)
+	l      backup.Listing
+	err    error
+}
+
+func (s *sharedListing) List(ctx context.Context) (backup.Listing, error) {
+	s.mu.Lock()
+	c := s.cur
+	if c == nil {
+		c = &listingCall{done: make(chan struct{})}
+		s.cur = c
+		s.mu.Unlock()
+		c.l, c.err = s.list.List(ctx)
+		s.mu.Lock()
+		s.cur = nil
+		close(c.done)
+	} else {
+		c.shared++
+	}
+	s.mu.Unlock()
+	select {
+	case <-c.done:
+		return c.l, c.err
+	case <-ctx.Done():
+		return backup.Listing{}, ctx.Err()
 	}
 }
 

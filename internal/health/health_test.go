@@ -4,8 +4,12 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cantina-pos/cantina-ops/internal/backup"
+	"github.com/cantina-pos/cantina-ops/internal/testenv"
 )
 
 func check(name string, s Status) Check {
@@ -84,5 +88,50 @@ func TestCheckIgnoringItsContext(t *testing.T) {
 	}
 	if rep.Status != Fail {
 		t.Errorf("status %s", rep.Status)
+	}
+}
+
+// countingLister counts its listings; each waits for release.
+type countingLister struct {
+	calls   atomic.Int32
+	release chan struct{}
+}
+
+func (c *countingLister) List(context.Context) (backup.Listing, error) {
+	c.calls.Add(1)
+	<-c.release
+	return backup.Listing{Backups: []backup.Backup{{Name: "x"}}}, nil
+}
+
+// TestSharedListing: the two checks of a round that list the storage
+// share one listing; the next round lists anew.
+func TestSharedListing(t *testing.T) {
+	inner := &countingLister{release: make(chan struct{})}
+	s := &sharedListing{list: inner}
+	got := make(chan int, 2)
+	for range 2 {
+		go func() {
+			l, err := s.List(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			got <- len(l.Backups)
+		}()
+	}
+	// Both callers are in: one listing runs, the other waits on it.
+	testenv.Eventually(t, 5*time.Second, "a listing in flight with a waiter", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.cur != nil && s.cur.shared == 1
+	})
+	if n := inner.calls.Load(); n != 1 {
+		t.Fatalf("%d listings for two concurrent callers, want 1", n)
+	}
+	close(inner.release)
+	if a, b := <-got, <-got; a != 1 || b != 1 {
+		t.Errorf("results %d, %d", a, b)
+	}
+	if _, err := s.List(context.Background()); err != nil || inner.calls.Load() != 2 {
+		t.Errorf("after the round: %d listings (%v), want a new one", inner.calls.Load(), err)
 	}
 }
