@@ -35,7 +35,13 @@ type Config struct {
 
 	DB DB
 
-	BackupDir           string
+	BackupDir string
+	// BackupStorage are the destinations of every backup (BACKUP_STORAGE;
+	// default: BACKUP_DIR alone), in order: the first that has a backup is
+	// where verify and restore read it by default.
+	BackupStorage []Destination
+	// S3 reaches the s3:// destinations.
+	S3                  S3
 	BackupSchedule      string
 	BackupRetentionDays int
 	BackupKeepMin       int
@@ -233,6 +239,8 @@ func Load(lookup Lookup) (*Config, error) {
 	c.DB = p.database()
 
 	c.BackupDir = p.str("BACKUP_DIR", DefaultBackupDir)
+	c.BackupStorage, c.S3 = p.storage(c.BackupDir)
+	c.BackupDir = p.backupDir(c.BackupDir, c.BackupStorage)
 	c.BackupRetentionDays = p.integer("BACKUP_RETENTION_DAYS", 30, 1, 36500)
 	c.BackupKeepMin = p.integer("BACKUP_KEEP_MIN", 7, 1, 10000)
 

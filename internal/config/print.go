@@ -26,6 +26,12 @@ func (c *Config) Settings() []Setting {
 		{"CACHE_VERSION", strconv.Itoa(c.CacheVersion)},
 		{"DATABASE", c.DB.String() + " (from " + c.DB.Source + ")"},
 		{"BACKUP_DIR", c.BackupDir},
+		{"BACKUP_STORAGE", c.storageSetting()},
+		{"S3_ENDPOINT", c.S3.Endpoint},
+		{"S3_REGION", c.S3.Region},
+		{"S3_ACCESS_KEY_ID", c.S3.AccessKeyID},
+		{"S3_SECRET_ACCESS_KEY", c.S3.SecretAccessKey.String()},
+		{"S3_FORCE_PATH_STYLE", b(c.S3.ForcePathStyle)},
 		{"BACKUP_SCHEDULE", c.BackupSchedule},
 		{"BACKUP_RETENTION_DAYS", strconv.Itoa(c.BackupRetentionDays)},
 		{"BACKUP_KEEP_MIN", strconv.Itoa(c.BackupKeepMin)},
@@ -94,8 +100,8 @@ func (c *Config) Print(w io.Writer) error {
 // value, and the configured names (database, user names, hosts, addresses)
 // that stay readable even when a secret equals one of them (see Secrets).
 func (c *Config) Secrets() Secrets {
-	values := []string{c.DB.Password.Reveal(), c.Email.Password.Reveal(), c.ConsolePassword.Reveal(), c.MetricsToken.Reveal()}
-	names := []string{c.DB.Name, c.DB.User, c.DB.Host, c.Email.Host, c.Email.User, c.Email.From, c.ConsoleUser}
+	values := []string{c.DB.Password.Reveal(), c.Email.Password.Reveal(), c.ConsolePassword.Reveal(), c.MetricsToken.Reveal(), c.S3.SecretAccessKey.Reveal()}
+	names := []string{c.DB.Name, c.DB.User, c.DB.Host, c.Email.Host, c.Email.User, c.Email.From, c.ConsoleUser, c.S3.AccessKeyID, c.S3.Endpoint}
 	names = append(names, c.Email.To...)
 	for _, r := range []Redis{c.Redis, c.CacheRedis} {
 		if r.URL == nil {
@@ -109,4 +115,13 @@ func (c *Config) Secrets() Secrets {
 		}
 	}
 	return NewSecrets(values, names)
+}
+
+// storageSetting lists the destinations as "name=url, …".
+func (c *Config) storageSetting() string {
+	parts := make([]string, len(c.BackupStorage))
+	for i, d := range c.BackupStorage {
+		parts[i] = d.Name + "=" + d.String()
+	}
+	return strings.Join(parts, ", ")
 }
