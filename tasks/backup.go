@@ -45,6 +45,9 @@ func (BackupRun) InsertOpts(l Limits) []asynq.Option {
 // BackupCleanup is the payload of a backup:cleanup task.
 type BackupCleanup struct {
 	DryRun bool `json:"dry_run,omitempty"`
+	// Storage limits the cleanup to one destination (its name in
+	// BACKUP_STORAGE); empty means every destination.
+	Storage string `json:"storage,omitempty"`
 }
 
 // TaskType implements Args.
@@ -72,6 +75,9 @@ type BackupVerify struct {
 	Name string `json:"name,omitempty"`
 	// RestoreTest restores into a scratch database and compares contents.
 	RestoreTest bool `json:"restore_test,omitempty"`
+	// Storage is the destination to read it from (its name in
+	// BACKUP_STORAGE); empty means the first that has it.
+	Storage string `json:"storage,omitempty"`
 }
 
 // TaskType implements Args.

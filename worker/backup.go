@@ -39,16 +39,21 @@ func (b *Backups) count(ctx context.Context, result string) {
 }
 
 // Run makes a backup, unless one that fulfils the request already exists
-// (see fulfilledSince): it is idempotent. A completed backup is emailed
-// when BACKUP_NOTIFY is "always".
+// (see fulfilledSince): it is idempotent. With several destinations it
+// looks at each: when some already hold a backup that fulfils the request
+// (an earlier attempt stored it there before another destination failed),
+// the retry copies that backup to the others instead of dumping again. A
+// completed backup is emailed when BACKUP_NOTIFY is "always".
 func (b *Backups) Run(ctx context.Context, p tasks.BackupRun) (*backup.Manifest, error) {
 	att := notify.AttemptFromContext(ctx)
 	since := requestTime(p, att.TaskID)
-	if done, ok, err := b.done(ctx, since); err != nil {
-		return nil, err
-	} else if ok {
-		b.Log.Info("backup already made for this request", "backup", done.Name, "requested_at", since)
-		return done.Manifest, nil
+	have, missing := b.fulfilled(ctx, since)
+	if len(have) > 0 {
+		man, err := b.complete(ctx, have[0], missing)
+		if err != nil {
+			return nil, err
+		}
+		return man, nil
 	}
 	trigger := p.Trigger
 	if trigger == "" {
@@ -64,6 +69,64 @@ func (b *Backups) Run(ctx context.Context, p tasks.BackupRun) (*backup.Manifest,
 		b.Log.Warn("queue backup success email", "err", err)
 	}
 	return &man, nil
+}
+
+// found is a backup that fulfils a request, in one destination.
+type found struct {
+	dest   backup.Destination
+	backup backup.Backup
+}
+
+// fulfilled sorts the destinations into those that hold a good backup
+// started at or after since (newest first within each) and those that do
+// not; a destination that cannot be listed is among the latter, and the
+// copy to it will report why. With a zero since every destination misses.
+func (b *Backups) fulfilled(ctx context.Context, since time.Time) (have []found, missing []backup.Destination) {
+	for _, m := range b.Manager.Each() {
+		d := m.Dests()[0]
+		if since.IsZero() {
+			missing = append(missing, d)
+			continue
+		}
+		l, err := m.List(ctx)
+		if err != nil {
+			b.Log.Warn("cannot list a backup destination", "destination", d.Name, "err", err)
+			missing = append(missing, d)
+			continue
+		}
+		if f, ok := fulfilledSince(l, m.Database, since); ok {
+			have = append(have, found{dest: d, backup: f})
+		} else {
+			missing = append(missing, d)
+		}
+	}
+	return have, missing
+}
+
+// complete copies the backup in src to every destination in missing.
+func (b *Backups) complete(ctx context.Context, src found, missing []backup.Destination) (*backup.Manifest, error) {
+	name := src.backup.Name
+	if len(missing) == 0 {
+		b.Log.Info("backup already made for this request", "backup", name)
+		return src.backup.Manifest, nil
+	}
+	pe := &backup.PartialError{Name: name, Stored: []string{src.dest.Name}}
+	for _, d := range missing {
+		if _, err := b.Manager.Copy(ctx, name, src.dest, d); err != nil {
+			pe.Failed = append(pe.Failed, backup.DestinationFailure{Destination: d, Err: err})
+			continue
+		}
+		pe.Stored = append(pe.Stored, d.Name)
+	}
+	if len(pe.Failed) > 0 {
+		return nil, pe
+	}
+	b.Log.Info("backup completed in every destination", "backup", name, "copied_to", len(missing))
+	b.count(ctx, metrics.RunSuccess)
+	if err := b.Notifier.BackupSucceeded(ctx, backupEvent(*src.backup.Manifest, notify.AttemptFromContext(ctx))); err != nil {
+		b.Log.Warn("queue backup success email", "err", err)
+	}
+	return src.backup.Manifest, nil
 }
 
 // RunFailed emails the administrator about a backup that failed for good,
@@ -100,19 +163,6 @@ func failureHint(f Failure, timeoutHint string) string {
 		return h
 	}
 	return ""
-}
-
-// done finds a good backup that started at or after since.
-func (b *Backups) done(ctx context.Context, since time.Time) (backup.Backup, bool, error) {
-	if since.IsZero() {
-		return backup.Backup{}, false, nil
-	}
-	l, err := b.Manager.List(ctx)
-	if err != nil {
-		return backup.Backup{}, false, fmt.Errorf("list backups: %w", err)
-	}
-	found, ok := fulfilledSince(l, b.Manager.Database, since)
-	return found, ok, nil
 }
 
 // requestTime is when a backup:run was asked for: the payload's time, or
@@ -167,7 +217,14 @@ func (e *cleanupError) Unwrap() error { return e.err }
 // Cleanup applies retention to the storage and reports it (every cleanup
 // when BACKUP_NOTIFY is "always", those with errors when "failure").
 func (b *Backups) Cleanup(ctx context.Context, p tasks.BackupCleanup) (backup.CleanupReport, error) {
-	rep, err := b.Manager.Cleanup(ctx, p.DryRun)
+	m := b.Manager
+	if p.Storage != "" {
+		var err error
+		if m, err = m.On(p.Storage); err != nil {
+			return backup.CleanupReport{}, fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		}
+	}
+	rep, err := m.CleanupAll(ctx, p.DryRun)
 	if err != nil {
 		return rep, &cleanupError{rep: rep, err: err}
 	}
@@ -193,10 +250,19 @@ func (b *Backups) CleanupFailed(ctx context.Context, _ tasks.BackupCleanup, f Fa
 	return b.Notifier.CleanupReport(ctx, cleanupEvent(failureID(f.Attempt), rep, []string{msg}))
 }
 
+// where names a cleanup decision's file, with its destination when the
+// report covers several.
+func where(d backup.Decision) string {
+	if d.Destination == "" || d.Destination == backup.DefaultDestination {
+		return d.Name
+	}
+	return d.Destination + ": " + d.Name
+}
+
 func cleanupEvent(id string, rep backup.CleanupReport, errs []string) notify.Cleanup {
 	ev := notify.Cleanup{ID: id, DryRun: rep.DryRun, FreedBytes: rep.Freed}
 	for _, d := range rep.Deleted {
-		ev.Deleted = append(ev.Deleted, notify.File{Name: d.Name, Bytes: d.Bytes})
+		ev.Deleted = append(ev.Deleted, notify.File{Name: where(d), Bytes: d.Bytes})
 	}
 	for _, d := range rep.Decisions {
 		if !d.Delete && d.Kind == backup.KindBackup {
@@ -204,7 +270,7 @@ func cleanupEvent(id string, rep backup.CleanupReport, errs []string) notify.Cle
 		}
 	}
 	for _, d := range rep.Failed {
-		ev.Errors = append(ev.Errors, d.Name+": "+d.Reason)
+		ev.Errors = append(ev.Errors, where(d)+": "+d.Reason)
 	}
 	ev.Errors = append(ev.Errors, errs...)
 	return ev
@@ -216,14 +282,27 @@ func cleanupEvent(id string, rep backup.CleanupReport, errs []string) notify.Cle
 // reaching the database is retried.
 func (b *Backups) Verify(ctx context.Context, p tasks.BackupVerify) (backup.VerifyReport, error) {
 	name := p.Name
+	m := b.Manager
+	if p.Storage != "" {
+		var err error
+		if m, err = m.On(p.Storage); err != nil {
+			return backup.VerifyReport{}, fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		}
+	}
 	if name == "" {
-		latest, err := b.Manager.LatestToVerify(ctx)
+		latest, err := m.LatestToVerify(ctx)
 		if err != nil {
 			return backup.VerifyReport{}, permanentIf(err)
 		}
 		name = latest.Name
+	} else if p.Storage == "" {
+		lm, err := m.Locate(ctx, name)
+		if err != nil {
+			return backup.VerifyReport{}, &verifyError{name: name, err: permanentIf(err)}
+		}
+		m = lm
 	}
-	rep, err := b.Manager.Verify(ctx, name, p.RestoreTest)
+	rep, err := m.Verify(ctx, name, p.RestoreTest)
 	if err != nil {
 		return rep, &verifyError{name: name, err: permanentIf(err)}
 	}

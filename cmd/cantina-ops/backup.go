@@ -14,10 +14,10 @@ import (
 // backupUsage is each `backup` subcommand's arguments.
 var backupUsage = map[string]string{
 	"run":     "[--notify] [--enqueue]",
-	"list":    "[--json]",
-	"verify":  "[NAME | --latest] [--restore-test] [--json]",
-	"restore": "NAME [--database DB] [--yes]",
-	"cleanup": "[--dry-run] [--json]",
+	"list":    "[--storage NAME] [--json]",
+	"verify":  "[NAME | --latest] [--storage NAME] [--restore-test] [--json]",
+	"restore": "NAME [--storage NAME] [--database DB] [--yes]",
+	"cleanup": "[--storage NAME] [--dry-run] [--json]",
 }
 
 // backupCommands are the `backup` subcommands, in usage order.
@@ -59,6 +59,24 @@ func runBackup(ctx context.Context, a *app, args []string) error {
 // backupFlags returns the FlagSet of a backup subcommand.
 func backupFlags(a *app, name string) *flag.FlagSet {
 	return newFlags(a, "backup "+name, backupUsage[name])
+}
+
+// storageFlag adds --storage, the destination (a BACKUP_STORAGE name) a
+// command works on.
+func storageFlag(fs *flag.FlagSet, what string) *string {
+	return fs.String("storage", "", what+" (a destination name from BACKUP_STORAGE: file, s3, …)")
+}
+
+// onStorage narrows m to the destination --storage names; "" keeps m.
+func onStorage(m *backup.Manager, name string) (*backup.Manager, error) {
+	if name == "" {
+		return m, nil
+	}
+	on, err := m.On(name)
+	if err != nil {
+		return nil, fmt.Errorf("%w: --storage: %v", errUsage, err)
+	}
+	return on, nil
 }
 
 // parseWithArgs parses flags that may come before or after positional

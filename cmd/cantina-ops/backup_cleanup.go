@@ -12,6 +12,7 @@ func runBackupCleanup(ctx context.Context, a *app, args []string) error {
 	fs := backupFlags(a, "cleanup")
 	dryRun := fs.Bool("dry-run", false, "show what would be deleted and why; delete nothing")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	storage := storageFlag(fs, "clean only this destination (default: every destination, each by its own listing)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -20,7 +21,10 @@ func runBackupCleanup(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer d.close()
-	rep, err := m.Cleanup(ctx, *dryRun)
+	if m, err = onStorage(m, *storage); err != nil {
+		return err
+	}
+	rep, err := m.CleanupAll(ctx, *dryRun)
 	if *asJSON {
 		if jerr := writeJSON(a.stdout, rep); jerr != nil {
 			return jerr
@@ -36,7 +40,7 @@ func runBackupCleanup(ctx context.Context, a *app, args []string) error {
 				verdict = "would delete"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", verdict, dec.Name, dec.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", verdict, dec.Destination, dec.Name, dec.Reason)
 	}
 	_ = tw.Flush()
 	what := "freed"

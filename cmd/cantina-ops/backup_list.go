@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 func runBackupList(ctx context.Context, a *app, args []string) error {
 	fs := backupFlags(a, "list")
+	storage := storageFlag(fs, "list only this destination")
 	asJSON := fs.Bool("json", false, "print the listing as JSON")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -20,18 +22,26 @@ func runBackupList(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer d.close()
-	l, err := m.List(ctx)
-	if err != nil {
+	if m, err = onStorage(m, *storage); err != nil {
 		return err
 	}
+	// A destination that cannot be listed is reported after the others.
+	l, listErr := m.ListAll(ctx)
 	if *asJSON {
-		return writeJSON(a.stdout, l)
+		if err := writeJSON(a.stdout, l); err != nil {
+			return err
+		}
+		return listErr
 	}
 	if len(l.Backups) == 0 {
-		fmt.Fprintf(a.stdout, "no backups in %s\n", d.cfg.BackupDir)
+		where := make([]string, 0, len(m.Dests()))
+		for _, dst := range m.Dests() {
+			where = append(where, dst.String())
+		}
+		fmt.Fprintf(a.stdout, "no backups in %s\n", strings.Join(where, ", "))
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSTATUS\tSIZE\tAGE\tENGINE\tROWS")
+	fmt.Fprintln(tw, "DESTINATION\tNAME\tSTATUS\tSIZE\tAGE\tENGINE\tROWS")
 	now := time.Now()
 	for _, b := range l.Backups {
 		engine, rows := "-", "-"
@@ -42,11 +52,14 @@ func runBackupList(ctx context.Context, a *app, args []string) error {
 		if b.Problem != "" {
 			status += " (" + b.Problem + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", b.Name, status, units.Bytes(b.Size),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.Destination, b.Name, status, units.Bytes(b.Size),
 			b.Age(now).Round(time.Minute), engine, rows)
 	}
 	for _, o := range l.Temps {
-		fmt.Fprintf(tw, "%s\ttemporary (in progress or interrupted)\t%s\t%s\t-\t-\n", o.Name, units.Bytes(o.Size), now.Sub(o.ModTime).Round(time.Minute))
+		fmt.Fprintf(tw, "%s\t%s\ttemporary (in progress or interrupted)\t%s\t%s\t-\t-\n", o.Destination, o.Name, units.Bytes(o.Size), now.Sub(o.ModTime).Round(time.Minute))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return listErr
 }

@@ -18,6 +18,7 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 	fs := backupFlags(a, "restore")
 	database := fs.String("database", "", "restore into this database instead of the configured one")
 	yes := fs.Bool("yes", false, "replace the target database's contents without asking")
+	storage := storageFlag(fs, "read the backup from this destination (default: the first that has it)")
 	pos, err := parseWithArgs(fs, args, 1)
 	if err != nil {
 		return err
@@ -41,6 +42,17 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer d.close()
+	if m, err = onStorage(m, *storage); err != nil {
+		return err
+	}
+	if *storage == "" {
+		if m, err = m.Locate(ctx, name); err != nil {
+			return err
+		}
+	}
+	if len(d.cfg.BackupStorage) > 1 {
+		fmt.Fprintf(a.stderr, "restoring %s from %s\n", name, m.Dests()[0])
+	}
 	target := *database
 	if target == "" {
 		target = m.Database

@@ -16,6 +16,7 @@ func runBackupVerify(ctx context.Context, a *app, args []string) error {
 	latest := fs.Bool("latest", false, "verify the newest good backup")
 	restoreTest := fs.Bool("restore-test", false, "also restore into a scratch database and compare every table with the manifest")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	storage := storageFlag(fs, "read the backup from this destination (default: the first that has it)")
 	pos, err := parseWithArgs(fs, args, 1)
 	if err != nil {
 		return err
@@ -29,15 +30,26 @@ func runBackupVerify(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer d.close()
+	if m, err = onStorage(m, *storage); err != nil {
+		return err
+	}
 	name := ""
 	if len(pos) == 1 {
 		name = pos[0]
+		if *storage == "" {
+			if m, err = m.Locate(ctx, name); err != nil {
+				return err
+			}
+		}
 	} else {
 		b, err := m.LatestToVerify(ctx)
 		if err != nil {
-			return fmt.Errorf("%w in %s", err, d.cfg.BackupDir)
+			return fmt.Errorf("%w in %s", err, m.Dests()[0])
 		}
 		name = b.Name
+	}
+	if len(d.cfg.BackupStorage) > 1 {
+		fmt.Fprintf(a.stderr, "verifying %s in %s\n", name, m.Dests()[0])
 	}
 	// The same limit as the backup:verify task: a drill that runs longer
 	// could outlive the scratch grace after which cleanup drops it.

@@ -77,6 +77,40 @@ func (m *Manager) Cleanup(ctx context.Context, dryRun bool) (CleanupReport, erro
 	return rep, nil
 }
 
+// CleanupAll runs Cleanup on every destination, each deciding from its own
+// listing, so that each keeps its own last verified backups. A
+// destination that fails (unreachable, say) does not stop the others; the
+// error names it. Decisions carry their destination; leftover scratch
+// databases are dropped once.
+func (m *Manager) CleanupAll(ctx context.Context, dryRun bool) (CleanupReport, error) {
+	all := CleanupReport{DryRun: dryRun, Decisions: []Decision{}, Deleted: []Decision{}}
+	var errs []error
+	for i, dm := range m.Each() {
+		d := dm.Dests()[0]
+		if i > 0 {
+			dm.DB = nil // scratch databases are the server's, not a destination's
+		}
+		rep, err := dm.Cleanup(ctx, dryRun)
+		for _, list := range []*[]Decision{&rep.Decisions, &rep.Deleted, &rep.Failed} {
+			for j := range *list {
+				(*list)[j].Destination = d.Name
+			}
+		}
+		all.Decisions = append(all.Decisions, rep.Decisions...)
+		all.Deleted = append(all.Deleted, rep.Deleted...)
+		all.Failed = append(all.Failed, rep.Failed...)
+		all.Freed += rep.Freed
+		all.DroppedScratch = append(all.DroppedScratch, rep.DroppedScratch...)
+		if err != nil {
+			if len(m.Dests()) == 1 {
+				return all, err
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", d, err))
+		}
+	}
+	return all, errors.Join(errs...)
+}
+
 // deleteFiles deletes files in order, stopping at the first failure (so a
 // dump is never deleted while its manifest stays).
 func (m *Manager) deleteFiles(ctx context.Context, files []string) error {

@@ -49,6 +49,8 @@ type Backup struct {
 	// ManifestSize is the manifest file's size, 0 without one.
 	ManifestSize int64 `json:"manifest_size,omitempty"`
 	HasManifest  bool  `json:"has_manifest"`
+	// Destination is the destination the file is in (ListAll).
+	Destination string `json:"destination,omitempty"`
 }
 
 // Good reports whether b is a complete, valid backup.
@@ -145,6 +147,40 @@ func (m *Manager) List(ctx context.Context) (Listing, error) {
 		return Listing{}, errors.New("backup manager: no Storage")
 	}
 	return listStorage(ctx, m.Storage)
+}
+
+// ListAll lists every destination (see Dests) into one listing, newest
+// first, each backup and temporary file carrying its destination. A
+// destination that cannot be listed does not hide the others: what could
+// be listed is returned with an error naming each one that failed.
+func (m *Manager) ListAll(ctx context.Context) (Listing, error) {
+	var all Listing
+	var errs []error
+	for _, dm := range m.Each() {
+		d := dm.Dests()[0]
+		l, err := dm.List(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("list %s: %w", d, err))
+			continue
+		}
+		for i := range l.Backups {
+			l.Backups[i].Destination = d.Name
+		}
+		for i := range l.Temps {
+			l.Temps[i].Destination = d.Name
+		}
+		for i := range l.OrphanManifests {
+			l.OrphanManifests[i].Destination = d.Name
+		}
+		all.Backups = append(all.Backups, l.Backups...)
+		all.Temps = append(all.Temps, l.Temps...)
+		all.OrphanManifests = append(all.OrphanManifests, l.OrphanManifests...)
+	}
+	sortBackups(all.Backups)
+	if all.Backups == nil {
+		all.Backups = []Backup{}
+	}
+	return all, errors.Join(errs...)
 }
 
 func listStorage(ctx context.Context, s Storage) (Listing, error) {

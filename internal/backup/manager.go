@@ -32,8 +32,13 @@ type Manager struct {
 	Database string
 	// Engine makes the dumps (native or mysqldump). Only Run needs it.
 	Engine Engine
-	// Storage keeps the files (a DirStorage on BACKUP_DIR).
+	// Storage keeps the files (a DirStorage on BACKUP_DIR): the one
+	// destination that List, Verify, Restore and Cleanup work on. With
+	// several destinations it is the first; On gives a Manager for another.
 	Storage Storage
+	// Destinations are where Run writes every backup (BACKUP_STORAGE), the
+	// first being Storage's. Empty: Storage alone (see Dests).
+	Destinations []Destination
 	// Digest checks restored tables against the manifest's checksums in a
 	// restore drill. Nil: only row counts are compared.
 	Digest TableDigestFunc
@@ -71,7 +76,7 @@ func (m *Manager) log() *slog.Logger {
 // check reports missing required fields.
 func (m *Manager) check(needEngine, needDB bool) error {
 	var errs []error
-	if m.Storage == nil {
+	if m.Storage == nil && len(m.Destinations) == 0 {
 		errs = append(errs, errors.New("backup manager: no Storage"))
 	}
 	if m.Database == "" {

@@ -35,11 +35,13 @@ const (
 // Decision is what retention does with one backup or leftover file.
 type Decision struct {
 	// Name is the dump, manifest or temporary file the decision is about.
-	Name   string `json:"name"`
-	Kind   string `json:"kind"`
-	Status Status `json:"status,omitempty"`
-	Delete bool   `json:"delete"`
-	Reason string `json:"reason"`
+	Name string `json:"name"`
+	// Destination is where the file is (CleanupAll; "" from Cleanup).
+	Destination string `json:"destination,omitempty"`
+	Kind        string `json:"kind"`
+	Status      Status `json:"status,omitempty"`
+	Delete      bool   `json:"delete"`
+	Reason      string `json:"reason"`
 	// Files are the files deleted, in order (a manifest before its dump,
 	// so that an interrupted cleanup leaves a partial dump, never a
 	// manifest claiming a missing file is good).

@@ -52,6 +52,8 @@ type Object struct {
 	// Temp marks the temporary object of an upload that has not been
 	// committed: a running backup's, or one that was interrupted.
 	Temp bool `json:"temp,omitempty"`
+	// Destination is set by Manager.ListAll.
+	Destination string `json:"destination,omitempty"`
 }
 
 // Storage errors.

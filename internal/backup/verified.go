@@ -36,12 +36,12 @@ func hashFile(ctx context.Context, s Storage, name string) (string, int64, error
 
 // readBack reads a just-committed dump back from the storage and checks it
 // is what was written; it returns the verification to record.
-func (m *Manager) readBack(ctx context.Context, name, sha string, size int64) (*Verification, error) {
-	obj, err := m.Storage.Stat(ctx, name)
+func (m *Manager) readBack(ctx context.Context, s Storage, name, sha string, size int64) (*Verification, error) {
+	obj, err := s.Stat(ctx, name)
 	if err != nil {
 		return nil, err
 	}
-	got, n, err := hashFile(ctx, m.Storage, name)
+	got, n, err := hashFile(ctx, s, name)
 	if err != nil {
 		return nil, err
 	}
