@@ -99,10 +99,14 @@ func (d *deps) web() process {
 
 // healthChecker is every health check (health.Standard): behind /health/,
 // `health` and the health:check task.
-func (d *deps) healthChecker(backups health.Backups) *health.Checker {
+func (d *deps) healthChecker(backups *backup.Manager) *health.Checker {
+	var dests []string
+	for _, dst := range d.cfg.BackupStorage {
+		dests = append(dests, dst.Name)
+	}
 	return health.Standard(health.Deps{
 		DB: d.db, Connect: d.probeDB(), Queue: d.rdb, Cache: d.cacheRedis(), Inspector: asynq.NewInspectorFromRedisClient(d.rdb),
-		Backups: backups, BackupDir: d.cfg.BackupDir, Database: d.cfg.DB.Name,
+		Backups: health.AllDestinations{Manager: backups}, Destinations: dests, BackupDir: d.cfg.BackupDir, Database: d.cfg.DB.Name,
 		Thresholds: d.cfg.Health, Timeout: d.cfg.HealthTimeout, Logger: d.log,
 	})
 }

@@ -34,12 +34,24 @@ const (
 	KeySchedulerLeader      = "scheduler:leader"
 )
 
-// Backups lists the backup storage; *backup.Manager satisfies it.
+// Backups lists the backup storage; *backup.Manager satisfies it (its
+// first destination), and AllDestinations lists every destination.
 type Backups interface {
 	List(ctx context.Context) (backup.Listing, error)
 }
 
 var _ Backups = (*backup.Manager)(nil)
+
+// AllDestinations lists every destination of a backup.Manager in one
+// listing (ListAll), each backup carrying its destination: set it as
+// Deps.Backups with Deps.Destinations, and backups:age judges each
+// destination's newest backup.
+type AllDestinations struct{ *backup.Manager }
+
+// List implements Backups.
+func (a AllDestinations) List(ctx context.Context) (backup.Listing, error) {
+	return a.ListAll(ctx)
+}
 
 // Deps is what the standard checks look at. Every field but Logger and Now
 // is needed; a nil client makes its checks fail with "not configured".
@@ -59,6 +71,11 @@ type Deps struct {
 	Inspector *asynq.Inspector
 	// Backups lists the backup storage.
 	Backups Backups
+	// Destinations are the names of BACKUP_STORAGE's destinations when
+	// Backups lists them all (AllDestinations): backups:age then reports
+	// the destination whose newest verified backup is the oldest, so that
+	// an off-site copy that stopped arriving is seen.
+	Destinations []string
 	// BackupDir is BACKUP_DIR, whose filesystem disk:utilization measures.
 	BackupDir string
 	// Database is the POS database's name, whose backups backups:age reads.

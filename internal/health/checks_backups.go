@@ -20,18 +20,51 @@ func (d Deps) backupsAge(ctx context.Context) Result {
 	}
 	l, err := d.Backups.List(ctx)
 	if err != nil {
-		return d.failed(KeyBackupsAge, "cannot list the backups in BACKUP_DIR", err)
+		return d.failed(KeyBackupsAge, "cannot list the backups in "+d.storageWords(), err)
 	}
 	maxAge := d.Thresholds.BackupMaxAge
 	res := Result{ObservedUnit: "s", Threshold: "fail when older than " + human(maxAge) + "; warn when there is none"}
-	b, found := l.Latest(d.Database)
-	var age time.Duration
-	if found {
-		age = b.Age(d.now())
-		res.ObservedValue = int64(age.Seconds())
+	if len(d.Destinations) < 2 {
+		b, found := l.Latest(d.Database)
+		var age time.Duration
+		if found {
+			age = b.Age(d.now())
+			res.ObservedValue = int64(age.Seconds())
+		}
+		res.Status, res.Output = backupAgeStatus(age, found, unverified(l, d.Database), maxAge)
+		return res
 	}
-	res.Status, res.Output = backupAgeStatus(age, found, unverified(l, d.Database), maxAge)
+	// Several destinations: each is judged on its own listing, and the
+	// worst (then the oldest) is reported, by name.
+	var worst time.Duration
+	res.Status = Pass
+	for _, dest := range d.Destinations {
+		own := backup.Listing{}
+		for _, b := range l.Backups {
+			if b.Destination == dest {
+				own.Backups = append(own.Backups, b)
+			}
+		}
+		b, found := own.Latest(d.Database)
+		var age time.Duration
+		if found {
+			age = b.Age(d.now())
+		}
+		st, out := backupAgeStatus(age, found, unverified(own, d.Database), maxAge)
+		if st.Severity() > res.Status.Severity() || (st == res.Status && age >= worst) {
+			res.Status, res.Output, worst = st, dest+": "+out, age
+			res.ObservedValue = int64(age.Seconds())
+		}
+	}
 	return res
+}
+
+// storageWords names where backups are kept, for messages.
+func (d Deps) storageWords() string {
+	if len(d.Destinations) > 1 {
+		return "every BACKUP_STORAGE destination"
+	}
+	return "BACKUP_DIR"
 }
 
 // unverified counts the backups of database whose checksum was never

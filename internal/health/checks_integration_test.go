@@ -291,6 +291,38 @@ func TestBackupAge(t *testing.T) {
 	want(t, run(t, f.d, KeyBackupsAge), Warn, "no backup yet", KeyBackupsAge)
 }
 
+// TestBackupAgePerDestination: with two destinations, the one whose
+// newest verified backup is missing or oldest decides, and is named.
+func TestBackupAgePerDestination(t *testing.T) {
+	f := newFixture(t)
+	offsite := backup.NewDirStorage(t.TempDir())
+	f.mgr.Destinations = []backup.Destination{{Name: "file", Storage: f.mgr.Storage}, {Name: "s3", Storage: offsite}}
+	f.d.Backups, f.d.Destinations = AllDestinations{Manager: f.mgr}, []string{"file", "s3"}
+	// Only the local one has a (fresh) backup: the off-site one warns.
+	local, err := f.mgr.On("file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := local.Run(context.Background(), backup.RunOptions{Trigger: backup.TriggerCLI}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, run(t, f.d, KeyBackupsAge), Warn, "s3: no backup yet", KeyBackupsAge)
+	// An old backup in both, then a fresh one locally only: s3's is the
+	// stale one, and fails.
+	old := time.Now().Add(-f.d.Thresholds.BackupMaxAge - time.Hour)
+	f.mgr.Now = func() time.Time { return old }
+	if _, err := f.mgr.Run(context.Background(), backup.RunOptions{Trigger: backup.TriggerCLI}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, run(t, f.d, KeyBackupsAge), Fail, "s3: the newest verified backup is 27h", KeyBackupsAge)
+	// Both fresh: passes.
+	f.mgr.Now = nil
+	if _, err := f.mgr.Run(context.Background(), backup.RunOptions{Trigger: backup.TriggerCLI}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, run(t, f.d, KeyBackupsAge), Pass, "", KeyBackupsAge) // a pass has no output (draft-inadarei)
+}
+
 // TestBackupsLastRun: an archived backup:run fails the check; a later
 // completed one clears it.
 func TestBackupsLastRun(t *testing.T) {
