@@ -66,7 +66,8 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 		}
 	}()
 
-	// engine → tail/raw count → gzip → compressed count + sha256 → storage
+	// engine → tail/raw count → gzip → age (with Recipients) → stored
+	// count + sha256 → storage
 	sink := &errWriter{w: up}
 	hash := sha256.New()
 	compressed := &countWriter{w: io.MultiWriter(sink, hash)}
@@ -74,7 +75,11 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 	if level == 0 {
 		level = DefaultCompressionLevel
 	}
-	gz, err := newCompressor(compressed, level)
+	enc, err := m.encrypter(compressed)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("backup %s: %w", m.Database, err)
+	}
+	gz, err := newCompressor(enc, level)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("backup %s: %w", m.Database, err)
 	}
@@ -82,7 +87,7 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 	raw := &countWriter{w: io.MultiWriter(gz, tail)}
 
 	info, dumpErr := m.Engine.Dump(ctx, raw, opts.Progress)
-	closeErr := gz.Close() // always: it stops pgzip's goroutines
+	closeErr := firstErr(gz.Close(), enc.Close()) // always: it stops pgzip's goroutines
 	if err := firstErr(sink.Err(), dumpErr, ctx.Err(), closeErr); err != nil {
 		return Manifest{}, fmt.Errorf("backup %s failed, nothing was stored: %w", m.Database, diskHint(err))
 	}
@@ -119,6 +124,8 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 		CompressedBytes:  compressed.n,
 		Compression:      "gzip",
 		CompressionLevel: level,
+		Encryption:       m.encryption(),
+		Recipients:       m.recipientKeys(),
 		SHA256:           hex.EncodeToString(hash.Sum(nil)),
 		Tables:           info.Tables,
 		AppVersion:       m.Version,
@@ -147,8 +154,8 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 	return man, nil
 }
 
-// freeName is the dump name for a backup started at t; should that name
-// (or its manifest) already be taken — two backups within one second — the
+// freeName is the dump name for a backup started at t; should that time
+// already be taken (by a plain or an encrypted dump, or a manifest) — two backups within one second — the
 // timestamp moves on by a second.
 func (m *Manager) freeName(ctx context.Context, t time.Time) (string, error) {
 	objs, err := m.Storage.List(ctx)
@@ -163,9 +170,8 @@ func (m *Manager) freeName(ctx context.Context, t time.Time) (string, error) {
 	}
 	t = t.Truncate(time.Second)
 	for i := 0; i < 60; i++ {
-		name := DumpName(m.Database, t)
-		if !taken[name] && !taken[ManifestName(name)] {
-			return name, nil
+		if !timeTaken(taken, DumpName(m.Database, t)) {
+			return m.dumpName(t), nil
 		}
 		t = t.Add(time.Second)
 	}
