@@ -55,12 +55,13 @@ func Listing(cfg *config.Config, db *sql.DB, version string, log *slog.Logger) *
 		// and an hour was left by a killed worker.
 		ScratchGrace:     max(tasks.LimitsOf(cfg).VerifyTimeout()+time.Hour, backup.DefaultScratchGrace),
 		CompressionLevel: cfg.BackupGzipLevel,
+		Version:          version,
+		Logger:           log,
+
 		// BACKUP_AGE_RECIPIENTS and BACKUP_AGE_IDENTITY_FILE, both
 		// parsed and checked by config.Load at start-up.
 		Recipients: cfg.BackupAge.Recipients,
 		Identities: cfg.BackupAge.Identities,
-		Version:    version,
-		Logger:     log,
 	}
 }
 
