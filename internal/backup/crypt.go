@@ -177,7 +177,7 @@ func keysHint(recipients []string, ids []age.Identity) string {
 		parts = append(parts, "the manifest lists "+short(recipients))
 	}
 	if len(have) > 0 {
-		parts = append(parts, "the file's identities are those of "+short(have))
+		parts = append(parts, "the file holds the identities of "+short(have))
 	}
 	if len(parts) == 0 {
 		return ""

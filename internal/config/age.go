@@ -189,7 +189,7 @@ func (b BackupAge) recipientsSetting() string {
 	for i, r := range b.Recipients {
 		keys[i] = ShortAgeKey(AgeKey(r))
 	}
-	return fmt.Sprintf("%d public key(s): %s", len(keys), strings.Join(keys, ", "))
+	return fmt.Sprintf("public keys (%d): %s", len(keys), strings.Join(keys, ", "))
 }
 
 // identitySetting is how `config check` shows BACKUP_AGE_IDENTITY_FILE:
@@ -198,5 +198,5 @@ func (b BackupAge) identitySetting() string {
 	if b.IdentityFile == "" {
 		return ""
 	}
-	return fmt.Sprintf("%s (%d identities)", b.IdentityFile, len(b.Identities))
+	return fmt.Sprintf("%s (identities: %d)", b.IdentityFile, len(b.Identities))
 }
