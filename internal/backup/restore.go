@@ -187,7 +187,9 @@ func unverifiedWarnings(b Backup) []string {
 // one of our names) is restored with a warning that its checksum could
 // not be verified. The restore holds the target database's backup lock,
 // so no backup of it runs meanwhile (ErrBackupRunning otherwise); then
-// RestoreOptions.Confirm sees the plan.
+// RestoreOptions.Confirm sees the plan. An encrypted dump (.sql.gz.age) is decrypted
+// with m.Identities; without them (ErrNoIdentity) or with none that
+// matches (ErrWrongIdentity) it is refused before anything is touched.
 func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (RestoreResult, error) {
 	start := m.now()
 	target := o.Database

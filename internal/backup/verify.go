@@ -63,6 +63,13 @@ type TableCheck struct {
 // A backup with defects gives a report listing all of them and an error
 // wrapping ErrVerifyFailed; other errors (the file cannot be read, the
 // server is unreachable) mean the check itself could not be done.
+//
+// An encrypted backup (.sql.gz.age) is decrypted with m.Identities. Without
+// them (ErrNoIdentity), or with none that matches (ErrWrongIdentity), its
+// stored bytes are still checked against the manifest and the outcome
+// recorded, so retention and the health checks work on a machine without
+// the key; then, if they matched, Verify fails with that error and the
+// report's Notes say the content was not checked.
 func (m *Manager) Verify(ctx context.Context, name string, restoreTest bool) (VerifyReport, error) {
 	start := m.now()
 	rep := VerifyReport{Name: name, Problems: []string{}}
