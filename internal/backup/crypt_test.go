@@ -101,6 +101,21 @@ func TestCheckEncryptedReader(t *testing.T) {
 	}
 }
 
+// TestCheckPostQuantumReader: a dump encrypted to a post-quantum hybrid
+// recipient (age1pq1…) reads with its identity.
+func TestCheckPostQuantumReader(t *testing.T) {
+	id, err := age.GenerateHybridIdentity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, raw := encryptedDump(t, id.Recipient())
+	m := &Manager{Identities: []age.Identity{id}}
+	fc, err := m.checkReader(context.Background(), bytes.NewReader(file), "cantina-20250615T020000Z.sql.gz.age", nil, 1<<30)
+	if err != nil || len(fc.Problems) > 0 || !fc.Trailer || fc.RawBytes != raw {
+		t.Fatalf("check: %v, %+v", err, fc)
+	}
+}
+
 // TestManifestEncryptionMatchesName: a manifest's Encryption must agree
 // with its dump's name, and be one this version knows.
 func TestManifestEncryptionMatchesName(t *testing.T) {
