@@ -155,8 +155,8 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 }
 
 // freeName is the dump name for a backup started at t; should that time
-// already be taken (by a plain or an encrypted dump, or a manifest) — two backups within one second — the
-// timestamp moves on by a second.
+// already be taken (by a plain or an encrypted dump, or a manifest) — two
+// backups within one second — the timestamp moves on by a second.
 func (m *Manager) freeName(ctx context.Context, t time.Time) (string, error) {
 	objs, err := m.Storage.List(ctx)
 	if err != nil {
