@@ -80,7 +80,7 @@ if [ "${1:-}" = --deploy-only ]; then
 	finish
 fi
 
-svc_install_packages redis-server redis-tools mariadb-server mariadb-client
+svc_install_packages redis-server redis-tools mariadb-server mariadb-client age
 svc_ensure_mailpit
 
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/cantina-test.XXXXXX")

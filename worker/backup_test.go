@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -46,6 +47,13 @@ type backupEnv struct {
 
 func startBackupWorker(t *testing.T) *backupEnv {
 	t.Helper()
+	return startBackupWorkerWith(t, nil)
+}
+
+// startBackupWorkerWith is startBackupWorker with more (or other)
+// variables, e.g. BACKUP_STORAGE.
+func startBackupWorkerWith(t *testing.T, extra map[string]string) *backupEnv {
+	t.Helper()
 	r := testenv.Redis(t)
 	srv, dbName := testenv.MySQLDatabase(t)
 	src := srv.Open(t, dbName)
@@ -70,6 +78,7 @@ func startBackupWorker(t *testing.T) *backupEnv {
 		"EMAIL_FROM":    "cantina@example.com",
 		"NOTIFY_EMAILS": rcpt,
 	}
+	maps.Copy(vars, extra)
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)

@@ -50,13 +50,18 @@ func rawBound(man *Manifest, compressed int64) int64 {
 	return max(compressed, 0)*unverifiedRawRatio + unverifiedRawFloor
 }
 
-// checkReader reads dump name from r to its end: it hashes the compressed
-// bytes, inflates the whole gzip stream (a truncated stream, a CRC
-// mismatch or garbage after the stream is a problem) and checks the SQL's
-// last line. If man is not nil, the checksum and sizes are compared with
-// it. Inflating stops, with a problem, as soon as the SQL grows past
-// maxRaw bytes.
-func checkReader(ctx context.Context, r io.Reader, name string, man *Manifest, maxRaw int64) (fileCheck, error) {
+// checkReader reads dump name from r to its end: it hashes the stored
+// bytes, decrypts them if the dump is encrypted (see crypt.go), inflates
+// the whole gzip stream (a truncated stream, a CRC mismatch or garbage
+// after the stream is a problem) and checks the SQL's last line. If man
+// is not nil, the checksum and sizes are compared with it. Inflating
+// stops, with a problem, as soon as the SQL grows past maxRaw bytes.
+//
+// An encrypted dump that m has no identity for (ErrNoIdentity), or none
+// that matches (ErrWrongIdentity), is still hashed and compared with man;
+// the returned fileCheck then holds those findings only, along with that
+// error.
+func (m *Manager) checkReader(ctx context.Context, r io.Reader, name string, man *Manifest, maxRaw int64) (fileCheck, error) {
 	var fc fileCheck
 	src := &readErr{r: ctxReader{ctx: ctx, r: r}}
 	hash := sha256.New()
@@ -66,7 +71,28 @@ func checkReader(ctx context.Context, r io.Reader, name string, man *Manifest, m
 	raw := &countWriter{w: tail}
 
 	br := bufio.NewReaderSize(in, 256<<10)
-	gzProblem, tooLarge := inflateAll(br, raw, maxRaw)
+	var recipients []string
+	if man != nil {
+		recipients = man.Recipients
+	}
+	var gzProblem string
+	var tooLarge bool
+	plain, keyErr := m.decrypter(name, br, recipients)
+	switch {
+	case src.err != nil:
+	case keyError(keyErr) != nil:
+		// The stored bytes are hashed below all the same.
+	case keyErr != nil:
+		gzProblem, keyErr = keyErr.Error(), nil
+	case plain == io.Reader(br):
+		gzProblem, tooLarge = inflateAll(br, raw, maxRaw)
+	default:
+		dec := &readErr{r: plain}
+		gzProblem, tooLarge = inflateAll(bufio.NewReaderSize(dec, 256<<10), raw, maxRaw)
+		if dec.err != nil && !tooLarge {
+			gzProblem = fmt.Sprintf("the age-encrypted data is damaged or truncated (%v): the file was changed or cut short", dec.err)
+		}
+	}
 	if src.err != nil {
 		return fc, fmt.Errorf("read %s: %w", name, src.err)
 	}
@@ -88,6 +114,9 @@ func checkReader(ctx context.Context, r io.Reader, name string, man *Manifest, m
 		if fc.CompressedBytes != man.CompressedBytes {
 			fc.Problems = append(fc.Problems, fmt.Sprintf("the file has %d bytes, its manifest says %d", fc.CompressedBytes, man.CompressedBytes))
 		}
+	}
+	if keyErr != nil {
+		return fc, keyErr
 	}
 	switch {
 	case tooLarge:

@@ -10,6 +10,11 @@
 //     <db>-<YYYYMMDDTHHMMSSZ>.sql.gz, which the standard client loads
 //     (`gunzip -c FILE | mysql DB`), and <that name>.json, its Manifest
 //     (sizes, sha256, per-table rows and checksums, engine and versions).
+//   - With Manager.Recipients (BACKUP_AGE_RECIPIENTS) the gzip stream is
+//     encrypted with age before it is hashed and stored, as
+//     <db>-<…>.sql.gz.age (`age -d -i KEY FILE | gunzip | mysql DB`); the
+//     manifest's sha256 is the stored file's, checked without any key;
+//     Verify and Restore decrypt with Manager.Identities (crypt.go).
 //   - Nothing partial ever carries a final name: files are written under a
 //     temporary name, fsynced and renamed. The manifest is committed only
 //     after the dump, so a backup is good exactly when its manifest exists

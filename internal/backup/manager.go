@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"time"
+
+	"filippo.io/age"
 )
 
 // TableDigestFunc computes a table's row count and content checksum on
@@ -51,6 +53,15 @@ type Manager struct {
 	// CompressionLevel is the gzip level, 1–9; 0 means
 	// DefaultCompressionLevel.
 	CompressionLevel int
+	// Recipients, when set, are the age public keys every new backup is
+	// encrypted to after compression (BACKUP_AGE_RECIPIENTS): the dump
+	// is then a .sql.gz.age file (see crypt.go). None: plain .sql.gz.
+	Recipients []age.Recipient
+	// Identities are the age private keys (BACKUP_AGE_IDENTITY_FILE) that
+	// Verify and Restore decrypt encrypted backups with. Without them an
+	// encrypted backup's stored bytes are still checked against its
+	// manifest, but its content cannot be (ErrNoIdentity).
+	Identities []age.Identity
 	// Version is cantina-ops's version, recorded in manifests.
 	Version string
 	// Now is the clock; nil means time.Now.

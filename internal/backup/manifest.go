@@ -40,8 +40,10 @@ type Manifest struct {
 	FinishedAt    time.Time `json:"finished_at"`
 	// DurationSeconds is FinishedAt − StartedAt, for people reading the file.
 	DurationSeconds float64 `json:"duration_seconds"`
-	// RawBytes is the size of the SQL, CompressedBytes the size of the
-	// .sql.gz file, and SHA256 the hex digest of the .sql.gz file.
+	// RawBytes is the size of the SQL. CompressedBytes is the size of the
+	// STORED file and SHA256 its hex digest: the .sql.gz file, or for an
+	// encrypted backup the .sql.gz.age file (gzip, then age), so that both
+	// are checked without any key.
 	RawBytes         int64       `json:"raw_bytes"`
 	CompressedBytes  int64       `json:"compressed_bytes"`
 	Compression      string      `json:"compression"`
@@ -53,6 +55,14 @@ type Manifest struct {
 	// Definers says whether the dump's objects carry their DEFINER
 	// (DumpInfo.Definers); "" when the engine did not say.
 	Definers string `json:"definers,omitempty"`
+	// Encryption is EncryptionAge when the stored file is the gzip stream
+	// encrypted with age (a .sql.gz.age file), "" when it is the plain
+	// .sql.gz.
+	Encryption string `json:"encryption,omitempty"`
+	// Recipients are the age public keys the file is encrypted to: the
+	// identity of any one of them decrypts it. They are public, and tell
+	// which identity a restore needs (e.g. after a key rotation).
+	Recipients []string `json:"recipients,omitempty"`
 	// Verified is the last time the dump file was read back and matched
 	// SHA256: at creation, by a verify, or by a cleanup. A backup counts
 	// as good only while the file is still the one verified (see List).
@@ -115,6 +125,9 @@ func (m Manifest) Validate(dump string) error {
 	}
 	if m.Engine == "" {
 		errs = append(errs, errors.New("no engine"))
+	}
+	if err := checkEncryption(m, dump); err != nil {
+		errs = append(errs, err)
 	}
 	if b, err := hex.DecodeString(m.SHA256); err != nil || len(b) != 32 {
 		errs = append(errs, fmt.Errorf("sha256 %q is not 64 hex digits", m.SHA256))

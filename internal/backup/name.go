@@ -17,8 +17,12 @@ import (
 //
 // and while it is being written, a temporary file
 // ".cantina-20250301T020000Z.sql.gz.tmp-<random>" in the same directory.
+// A backup encrypted with age (see crypt.go) is named the same plus AgeExt:
+// cantina-20250301T020000Z.sql.gz.age and its manifest
+// cantina-20250301T020000Z.sql.gz.age.json.
 const (
 	DumpExt      = ".sql.gz"
+	AgeExt       = ".age"
 	ManifestExt  = ".json"
 	TimeLayout   = "20060102T150405Z"
 	tempInfix    = ".tmp-"
@@ -31,7 +35,7 @@ const (
 var ErrInvalidName = errors.New("invalid backup name")
 
 var (
-	dumpRE = regexp.MustCompile(`^([A-Za-z0-9_-]{1,64})-([0-9]{8}T[0-9]{6}Z)\.sql\.gz$`)
+	dumpRE = regexp.MustCompile(`^([A-Za-z0-9_-]{1,64})-([0-9]{8}T[0-9]{6}Z)\.sql\.gz(\.age)?$`)
 	tempRE = regexp.MustCompile(`^\.(.+)\.tmp-[A-Za-z0-9]{1,32}$`)
 )
 
@@ -42,6 +46,8 @@ type NameInfo struct {
 	Prefix string
 	// Time is the backup's start, UTC, to the second.
 	Time time.Time
+	// Encrypted: the name ends in AgeExt, the dump is encrypted with age.
+	Encrypted bool
 }
 
 // FilePrefix is the database name as file names carry it: characters
@@ -71,6 +77,17 @@ func DumpName(database string, t time.Time) string {
 	return FilePrefix(database) + "-" + t.UTC().Format(TimeLayout) + DumpExt
 }
 
+// timeTaken reports whether a backup started at the time of plain (a
+// DumpName) is in taken, under either name, or its manifest is.
+func timeTaken(taken map[string]bool, plain string) bool {
+	for _, n := range []string{plain, plain + AgeExt} {
+		if taken[n] || taken[ManifestName(n)] {
+			return true
+		}
+	}
+	return false
+}
+
 // ManifestName is the name of the manifest that sits beside dump.
 func ManifestName(dump string) string { return dump + ManifestExt }
 
@@ -89,13 +106,13 @@ func ParseName(name string) (NameInfo, error) {
 	}
 	m := dumpRE.FindStringSubmatch(name)
 	if m == nil {
-		return NameInfo{}, fmt.Errorf("%w %q: want DATABASE-YYYYMMDDTHHMMSSZ%s, as `cantina-ops backup list` shows", ErrInvalidName, name, DumpExt)
+		return NameInfo{}, fmt.Errorf("%w %q: want DATABASE-YYYYMMDDTHHMMSSZ%s (or %s%s when encrypted), as `cantina-ops backup list` shows", ErrInvalidName, name, DumpExt, DumpExt, AgeExt)
 	}
 	t, err := time.Parse(TimeLayout, m[2])
 	if err != nil {
 		return NameInfo{}, fmt.Errorf("%w %q: bad timestamp %s", ErrInvalidName, name, m[2])
 	}
-	return NameInfo{Prefix: m[1], Time: t.UTC()}, nil
+	return NameInfo{Prefix: m[1], Time: t.UTC(), Encrypted: m[3] != ""}, nil
 }
 
 // hasDriveLetter reports whether name starts with a Windows drive ("C:"),
@@ -115,8 +132,8 @@ type objectKind int
 
 const (
 	kindOther    objectKind = iota // not ours: never touched
-	kindDump                       // <db>-<ts>.sql.gz
-	kindManifest                   // <db>-<ts>.sql.gz.json
+	kindDump                       // <db>-<ts>.sql.gz or <db>-<ts>.sql.gz.age
+	kindManifest                   // <dump>.json
 	kindTemp                       // .<dump or manifest>.tmp-<random>
 )
 

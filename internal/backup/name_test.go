@@ -16,6 +16,11 @@ func TestParseName(t *testing.T) {
 	}{
 		{"cantina-20250301T020000Z.sql.gz", "cantina", ""},
 		{"my-pos_db-20250301T020000Z.sql.gz", "my-pos_db", ""},
+		{"cantina-20250301T020000Z.sql.gz.age", "cantina", ""},
+		{"cantina-20250301T020000Z.sql.gz.age.json", "", "or .sql.gz.age when encrypted"},
+		{"cantina-20250301T020000Z.sql.age", "", "want DATABASE-"},
+		{"cantina-20250301T020000Z.sql.gz.age.age", "", "want DATABASE-"},
+		{"cantina-20250301T020000Z.age", "", "want DATABASE-"},
 		{"", "", "empty"},
 		{"../etc/passwd", "", "directory"},
 		{"..", "", `".."`},
@@ -43,7 +48,7 @@ func TestParseName(t *testing.T) {
 				if err != nil {
 					t.Fatalf("ParseName: %v", err)
 				}
-				if ni.Prefix != tt.prefix || !ni.Time.Equal(ts) {
+				if ni.Prefix != tt.prefix || !ni.Time.Equal(ts) || ni.Encrypted != strings.HasSuffix(tt.name, AgeExt) {
 					t.Fatalf("got %+v", ni)
 				}
 				return
@@ -98,6 +103,11 @@ func TestClassifyName(t *testing.T) {
 		{d + ".json.json", kindOther, ""},
 		{"." + d + ".tmp-", kindOther, ""},
 		{"." + d + ".tmp-../../x", kindOther, ""},
+		{d + ".age", kindDump, d + ".age"},
+		{d + ".age.json", kindManifest, d + ".age"},
+		{"." + d + ".age.tmp-1234567", kindTemp, d + ".age"},
+		{"." + d + ".age.json.tmp-abc", kindTemp, d + ".age"},
+		{d + ".json.age", kindOther, ""},
 	}
 	for _, tt := range tests {
 		k, dump := classifyName(tt.name)

@@ -187,7 +187,9 @@ func unverifiedWarnings(b Backup) []string {
 // one of our names) is restored with a warning that its checksum could
 // not be verified. The restore holds the target database's backup lock,
 // so no backup of it runs meanwhile (ErrBackupRunning otherwise); then
-// RestoreOptions.Confirm sees the plan.
+// RestoreOptions.Confirm sees the plan. An encrypted dump (.sql.gz.age) is decrypted
+// with m.Identities; without them (ErrNoIdentity) or with none that
+// matches (ErrWrongIdentity) it is refused before anything is touched.
 func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (RestoreResult, error) {
 	start := m.now()
 	target := o.Database
@@ -208,12 +210,15 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 		man = plan.Backup.Manifest
 	}
 
+	if err := m.needIdentity(name); err != nil {
+		return res, err
+	}
 	f, err := openOnce(ctx, m.Storage, name)
 	if err != nil {
 		return res, fmt.Errorf("restore %s: %w", name, err)
 	}
 	defer f.Close()
-	fc, err := checkReader(ctx, f, name, man, rawBound(man, plan.Backup.Size))
+	fc, err := m.checkReader(ctx, f, name, man, rawBound(man, plan.Backup.Size))
 	if err != nil {
 		return res, fmt.Errorf("restore %s: %w", name, err)
 	}
@@ -336,10 +341,15 @@ func (s *spooled) Close() error {
 	return err
 }
 
-// loadStats streams the dump read from f, decompressed, into conn's
-// current database; more than maxRaw bytes of SQL fail with ErrTooLarge.
+// loadStats streams the dump read from f, decrypted if need be and
+// decompressed, into conn's current database; more than maxRaw bytes of
+// SQL fail with ErrTooLarge.
 func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, name string, f io.Reader, maxRaw int64, progress func(sqlload.Stats)) (sqlload.Stats, error) {
-	zr, err := gzip.NewReader(f)
+	gz, err := m.decrypter(name, f, nil)
+	if err != nil {
+		return sqlload.Stats{}, err
+	}
+	zr, err := gzip.NewReader(gz)
 	if err != nil {
 		return sqlload.Stats{}, fmt.Errorf("read %s: %w", name, err)
 	}

@@ -84,7 +84,8 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 		return Manifest{}, m.failedEverywhere(name, targets)
 	}
 
-	// engine → tail/raw count → gzip → compressed count + sha256 → uploads
+	// engine → tail/raw count → gzip → age (with Recipients) → stored
+	// count + sha256 → uploads
 	sink := &fanout{targets: alive(targets), log: log}
 	hash := sha256.New()
 	compressed := &countWriter{w: io.MultiWriter(sink, hash)}
@@ -92,7 +93,11 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 	if level == 0 {
 		level = DefaultCompressionLevel
 	}
-	gz, err := newCompressor(compressed, level)
+	enc, err := m.encrypter(compressed)
+	if err != nil {
+		return Manifest{}, fmt.Errorf("backup %s: %w", m.Database, err)
+	}
+	gz, err := newCompressor(enc, level)
 	if err != nil {
 		return Manifest{}, fmt.Errorf("backup %s: %w", m.Database, err)
 	}
@@ -100,7 +105,7 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 	raw := &countWriter{w: io.MultiWriter(gz, tail)}
 
 	info, dumpErr := m.Engine.Dump(ctx, raw, opts.Progress)
-	closeErr := gz.Close() // always: it stops pgzip's goroutines
+	closeErr := firstErr(gz.Close(), enc.Close()) // always: it stops pgzip's goroutines
 	if len(alive(targets)) == 0 {
 		return Manifest{}, m.failedEverywhere(name, targets)
 	}
@@ -129,6 +134,8 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 		CompressedBytes:  compressed.n,
 		Compression:      "gzip",
 		CompressionLevel: level,
+		Encryption:       m.encryption(),
+		Recipients:       m.recipientKeys(),
 		SHA256:           hex.EncodeToString(hash.Sum(nil)),
 		Tables:           info.Tables,
 		AppVersion:       m.Version,
@@ -274,8 +281,9 @@ func (f *fanout) Write(p []byte) (int, error) {
 }
 
 // freeName is the dump name for a backup started at t, free in every
-// destination; should that name (or its manifest) already be taken — two
-// backups within one second — the timestamp moves on by a second. A
+// destination; should that time already be taken (by a plain or an
+// encrypted dump, or a manifest) — two backups within one second — the
+// timestamp moves on by a second. A
 // destination whose listing fails drops out.
 func (m *Manager) freeName(ctx context.Context, t time.Time, targets []*target) (string, error) {
 	taken := map[string]bool{}
@@ -296,9 +304,8 @@ func (m *Manager) freeName(ctx context.Context, t time.Time, targets []*target) 
 	}
 	t = t.Truncate(time.Second)
 	for i := 0; i < 60; i++ {
-		name := DumpName(m.Database, t)
-		if !taken[name] && !taken[ManifestName(name)] {
-			return name, nil
+		if !timeTaken(taken, DumpName(m.Database, t)) {
+			return m.dumpName(t), nil
 		}
 		t = t.Add(time.Second)
 	}

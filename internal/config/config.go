@@ -59,6 +59,9 @@ type Config struct {
 	// routine's and event's DEFINER, as mysqldump writes them) or "strip"
 	// (dumps meant for servers where the restoring account has no SUPER).
 	BackupDefiners string
+	// BackupAge is the age encryption of backups (BACKUP_AGE_RECIPIENTS,
+	// BACKUP_AGE_IDENTITY_FILE; see age.go).
+	BackupAge BackupAge
 
 	HealthSchedule string
 	// HealthTimeout bounds each check of the health command and task.
@@ -278,6 +281,7 @@ func Load(lookup Lookup) (*Config, error) {
 	if c.BackupDefiners == "strip" && c.BackupEngine == "mysqldump" {
 		p.fail("BACKUP_DEFINERS", "strip works only with BACKUP_ENGINE=native (mysqldump always writes definers; `backup restore` rewrites them for an account without SUPER)")
 	}
+	c.BackupAge = p.backupAge()
 
 	c.Email = p.email()
 	c.NotifyLang = p.oneOf("NOTIFY_LANG", "es", "es", "en")

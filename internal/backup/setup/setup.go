@@ -57,6 +57,11 @@ func Listing(cfg *config.Config, db *sql.DB, version string, log *slog.Logger) *
 		CompressionLevel: cfg.BackupGzipLevel,
 		Version:          version,
 		Logger:           log,
+
+		// BACKUP_AGE_RECIPIENTS and BACKUP_AGE_IDENTITY_FILE, both
+		// parsed and checked by config.Load at start-up.
+		Recipients: cfg.BackupAge.Recipients,
+		Identities: cfg.BackupAge.Identities,
 	}
 }
 
