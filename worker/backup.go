@@ -321,9 +321,11 @@ func (e *verifyError) Error() string { return e.err.Error() }
 func (e *verifyError) Unwrap() error { return e.err }
 
 // permanentIf marks a verification finding (damaged, missing, misnamed
-// backup) as permanent.
+// backup) as permanent, and so is a missing or wrong age identity: no
+// retry brings the key (one failure, one email naming the variable).
 func permanentIf(err error) error {
-	if errors.Is(err, backup.ErrVerifyFailed) || errors.Is(err, backup.ErrNotFound) || errors.Is(err, backup.ErrInvalidName) {
+	if errors.Is(err, backup.ErrVerifyFailed) || errors.Is(err, backup.ErrNotFound) || errors.Is(err, backup.ErrInvalidName) ||
+		errors.Is(err, backup.ErrNoIdentity) || errors.Is(err, backup.ErrWrongIdentity) {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	return err
