@@ -139,6 +139,9 @@ func parseS3Endpoint(e string) (host string, secure bool, err error) {
 	if e == "" {
 		return awsS3Endpoint, true, nil
 	}
+	if strings.Contains(e, "@") {
+		return "", false, errors.New("the endpoint must not hold credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY")
+	}
 	secure = true
 	if scheme, rest, ok := strings.Cut(e, "://"); ok {
 		switch strings.ToLower(scheme) {
@@ -160,6 +163,9 @@ func parseS3Endpoint(e string) (host string, secure bool, err error) {
 
 // String is "s3://bucket/prefix"; it never holds a credential.
 func (s *S3Storage) String() string {
+	if s.prefix == "" {
+		return "s3://" + s.bucket
+	}
 	return "s3://" + s.bucket + "/" + strings.TrimSuffix(s.prefix, "/")
 }
 
