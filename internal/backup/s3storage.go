@@ -245,9 +245,10 @@ func (s *S3Storage) Open(ctx context.Context, name string) (io.ReadCloser, error
 	if err != nil {
 		return nil, s.fail("open", name, err)
 	}
-	// GetObject sends nothing until the first call: Stat starts the GET,
-	// whose body the reads then consume.
-	if _, err := obj.Stat(); err != nil {
+	// GetObject sends nothing until the first call. An empty read starts
+	// the GET whose body the reads then consume (Stat would send a HEAD,
+	// and the GET after it would fail should a Replace come in between).
+	if _, err := obj.Read(nil); err != nil && !errors.Is(err, io.EOF) {
 		_ = obj.Close()
 		return nil, s.fail("open", name, err)
 	}

@@ -260,7 +260,7 @@ func TestStorageContract(t *testing.T) {
 					}
 				}},
 				{"objects not ours are not listed", func(t *testing.T, s backup.Storage, foreign func(*testing.T, string)) {
-					for _, name := range []string{"notes.txt", "sub/" + dumpA, "x" + dumpA} {
+					for _, name := range []string{"notes.txt", "sub/" + dumpA, "backup.sql.gz", dumpA + ".bak"} {
 						foreign(t, name)
 					}
 					if err := s.Replace(ctx, dumpB+".json", []byte("{}")); err != nil {
