@@ -79,18 +79,7 @@ func TestS3EndToEnd(t *testing.T) {
 		t.Fatalf("listing: %+v", l)
 	}
 
-	rep, err := m.Verify(ctx, man.Name, true)
-	if err != nil {
-		t.Fatalf("verify: %v", err)
-	}
-	if !rep.RestoreTest || len(rep.Tables) != len(demo.BaseTables()) {
-		t.Fatalf("verify report: %+v", rep)
-	}
-	for _, tc := range rep.Tables {
-		if !tc.OK || tc.GotChecksum == "" || tc.GotChecksum != tc.WantChecksum {
-			t.Errorf("restore drill, table %+v", tc)
-		}
-	}
+	verifyWithDrill(t, m, man.Name)
 
 	target := src + "_from_s3"
 	dropLater(t, srcDB, target)
@@ -102,6 +91,26 @@ func TestS3EndToEnd(t *testing.T) {
 		t.Fatalf("restore result: %+v", res)
 	}
 	sameChecksums(t, "restore from S3", want, checksums(t, srv, target))
+}
+
+// verifyWithDrill verifies native backup name with the restore drill and
+// checks that every demo table came back with its checksum and row count,
+// and that the drill's scratch database is gone.
+func verifyWithDrill(t *testing.T, m *backup.Manager, name string) {
+	t.Helper()
+	rep, err := m.Verify(context.Background(), name, true)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	if !rep.RestoreTest || len(rep.Tables) != len(demo.BaseTables()) {
+		t.Fatalf("verify report: %+v", rep)
+	}
+	for _, tc := range rep.Tables {
+		if !tc.OK || tc.GotChecksum == "" || tc.GotChecksum != tc.WantChecksum || tc.GotRows != tc.WantRows {
+			t.Errorf("restore drill, table %+v", tc)
+		}
+	}
+	assertNoDatabase(t, m, rep.ScratchDatabase)
 }
 
 // TestS3RetentionKeepMin: cleanup on the bucket deletes the backups past
