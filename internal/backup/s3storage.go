@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -357,19 +358,23 @@ type s3Upload struct {
 	info minio.UploadInfo
 	err  error // PutObject's
 
+	n        atomic.Int64 // bytes written
 	mu       sync.Mutex
-	n        int64
 	finished bool // committed or aborted
 }
 
+// Write blocks until minio-go has taken p into its part buffer. The lock
+// is not held meanwhile, so that an Abort can stop a Write waiting on a
+// stalled part upload.
 func (u *s3Upload) Write(p []byte) (int, error) {
 	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.finished {
+	finished := u.finished
+	u.mu.Unlock()
+	if finished {
 		return 0, errors.New("write to a finished upload")
 	}
 	n, err := u.pw.Write(p)
-	u.n += int64(n)
+	u.n.Add(int64(n))
 	if err != nil {
 		return n, u.s.fail("upload", u.name, err)
 	}
@@ -390,8 +395,8 @@ func (u *s3Upload) Commit() error {
 	if u.err != nil {
 		return u.s.fail("commit", u.name, u.err)
 	}
-	if u.info.Size != u.n {
-		return fmt.Errorf("commit %s: the server stored %d bytes of %d written", u.name, u.info.Size, u.n)
+	if n := u.n.Load(); u.info.Size != n {
+		return fmt.Errorf("commit %s: the server stored %d bytes of %d written", u.name, u.info.Size, n)
 	}
 	return nil
 }
