@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # scripts/services.sh — sourced by scripts/test.sh and scripts/run.sh.
 #
-# Installs what is missing (apt packages, a cached Mailpit binary) and runs
-# private Redis, MariaDB and Mailpit instances in the foreground of the calling
+# Installs what is missing (apt packages, cached Mailpit and MinIO binaries)
+# and runs private Redis, MariaDB, Mailpit and MinIO instances in the foreground of the calling
 # shell, each under its own state directory and on its own port, so that the
 # caller can stop exactly what it started (svc_stop_all) and nothing else.
 #
@@ -10,6 +10,7 @@
 # servers have to be children of the script that stops them.
 
 SVC_MAILPIT_VERSION=v1.33.1
+SVC_MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 SVC_PIDS=()        # servers started by this shell, in start order
 SVC_NAMES=()
 SVC_APT_UPDATED=0
@@ -17,6 +18,9 @@ SVC_MYSQL_SOCKET=""
 SVC_MARIADB_PID="" # set by svc_start_mariadb
 SVC_PORT=""        # set by svc_start_on
 SVC_MAILPIT=""
+SVC_MINIO=""
+SVC_MINIO_USER="" # MinIO's root credentials, made up by svc_start_minio
+SVC_MINIO_PASSWORD=""
 
 # Debian puts mariadbd in /usr/sbin, which a non-root PATH may lack.
 case ":$PATH:" in *:/usr/sbin:*) ;; *) PATH="$PATH:/usr/sbin:/sbin" ;; esac
@@ -77,6 +81,26 @@ svc_ensure_mailpit() {
 	mkdir -p "$dir"
 	(cd / && GOBIN="$dir" GOFLAGS="" go install "github.com/axllent/mailpit@$SVC_MAILPIT_VERSION") ||
 		svc_die "building Mailpit failed"
+}
+
+# svc_ensure_minio: sets SVC_MINIO, building the pinned MinIO into the cache
+# dir when it is missing or another version (about three minutes and
+# 150 MB; needs the Go module proxy). The build log is kept in
+# ${TMPDIR:-/tmp}/minio-build.log.
+svc_ensure_minio() {
+	local dir="${XDG_CACHE_HOME:-$HOME/.cache}/cantina-ops/bin" log="${TMPDIR:-/tmp}/minio-build.log"
+	SVC_MINIO="$dir/minio"
+	command -v go >/dev/null 2>&1 || svc_die "go is not on PATH (needed to build MinIO)"
+	if [ -x "$SVC_MINIO" ] &&
+		go version -m "$SVC_MINIO" 2>/dev/null | grep -q "github.com/minio/minio[[:space:]]*$SVC_MINIO_VERSION"; then
+		return 0
+	fi
+	svc_log "building MinIO $SVC_MINIO_VERSION into $dir (once; about three minutes; log in $log)"
+	mkdir -p "$dir"
+	if ! (cd / && GOBIN="$dir" GOFLAGS="" go install "github.com/minio/minio@$SVC_MINIO_VERSION") >"$log" 2>&1; then
+		tail -n 20 "$log" >&2
+		svc_die "building MinIO failed (log in $log)"
+	fi
 }
 
 # svc_port_in_use PORT: true when something accepts connections on 127.0.0.1:PORT.
@@ -252,6 +276,32 @@ svc_start_mailpit() {
 	svc_wait_ready mailpit "$pid" "$dir/mailpit.log" 30 svc_mailpit_ready "$pid" "$smtp" "$http" || return 1
 	svc_register "$pid" mailpit
 	svc_log "mailpit ready: smtp 127.0.0.1:$smtp, http://127.0.0.1:$http (pid $pid)"
+}
+
+svc_minio_ready() {
+	svc_listens "$1" "$2" && curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$2/minio/health/ready"
+}
+
+# svc_start_minio DIR PORT: MinIO serving DIR/data on 127.0.0.1:PORT, without
+# its web console. Its root user and password are made up here (kept in
+# SVC_MINIO_USER and SVC_MINIO_PASSWORD) and reach MinIO through its
+# environment, never its arguments. Call svc_ensure_minio first.
+svc_start_minio() {
+	local dir=$1 port=$2 pid r
+	mkdir -p "$dir/data"
+	svc_check_port minio "$port" || return 1
+	if [ -z "$SVC_MINIO_USER" ]; then
+		r=$(svc_random_password)
+		SVC_MINIO_USER="cantina-${r:0:8}"
+		SVC_MINIO_PASSWORD=$(svc_random_password)
+	fi
+	MINIO_ROOT_USER=$SVC_MINIO_USER MINIO_ROOT_PASSWORD=$SVC_MINIO_PASSWORD MINIO_BROWSER=off MINIO_UPDATE=off \
+		setsid "$SVC_MINIO" server "$dir/data" --address "127.0.0.1:$port" --quiet >"$dir/minio.log" 2>&1 &
+	pid=$!
+	echo "$pid" >"$dir/minio.pid"
+	svc_wait_ready minio "$pid" "$dir/minio.log" 60 svc_minio_ready "$pid" "$port" || return 1
+	svc_register "$pid" minio
+	svc_log "minio ready on http://127.0.0.1:$port (pid $pid)"
 }
 
 # svc_start_on NAME FIRST_PORT CMD...: runs CMD with a free port (from

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # scripts/test.sh — `make test` and CI: installs what is missing, starts a
-# private Redis, MariaDB and Mailpit in a fresh temp dir, runs the gofmt
+# private Redis, MariaDB, Mailpit and MinIO in a fresh temp dir, runs the gofmt
 # check, go vet and the race-enabled tests against them, and stops them on
 # exit. Extra arguments go to `go test` (e.g. -run X ./internal/config);
 # without a package argument the tests run on ./... and the deploy and
@@ -80,8 +80,9 @@ if [ "${1:-}" = --deploy-only ]; then
 	finish
 fi
 
-svc_install_packages redis-server redis-tools mariadb-server mariadb-client age
+svc_install_packages redis-server redis-tools mariadb-server mariadb-client age curl
 svc_ensure_mailpit
+svc_ensure_minio
 
 STATE=$(mktemp -d "${TMPDIR:-/tmp}/cantina-test.XXXXXX")
 
@@ -97,6 +98,8 @@ svc_start_on mariadb 3307 svc_start_mariadb "$STATE/mariadb"
 MYSQL_PORT=$SVC_PORT
 svc_start_on mailpit 1026 start_mailpit
 SMTP_PORT=$SVC_PORT
+svc_start_on minio 9100 svc_start_minio "$STATE/minio"
+MINIO_PORT=$SVC_PORT
 
 DB_USER=cantina
 DB_PASSWORD='p@ss:w/rd%'"$(svc_random_password | head -c 8)"
@@ -107,8 +110,13 @@ CANTINA_TEST_MYSQL="mysql://$DB_USER:$(svc_urlencode "$DB_PASSWORD")@127.0.0.1:$
 export CANTINA_TEST_MYSQL
 export CANTINA_TEST_SMTP="127.0.0.1:$SMTP_PORT"
 export CANTINA_TEST_MAILPIT="http://127.0.0.1:$MAILPIT_HTTP"
+export CANTINA_TEST_S3_ENDPOINT="http://127.0.0.1:$MINIO_PORT"
+export CANTINA_TEST_S3_ACCESS_KEY=$SVC_MINIO_USER
+export CANTINA_TEST_S3_SECRET_KEY=$SVC_MINIO_PASSWORD
+export CANTINA_TEST_MINIO_BIN=$SVC_MINIO
 export CANTINA_REQUIRE_SERVICES=1
 svc_log "CANTINA_TEST_REDIS=$CANTINA_TEST_REDIS CANTINA_TEST_MYSQL=mysql://$DB_USER:***@127.0.0.1:$MYSQL_PORT CANTINA_TEST_SMTP=$CANTINA_TEST_SMTP CANTINA_TEST_MAILPIT=$CANTINA_TEST_MAILPIT"
+svc_log "CANTINA_TEST_S3_ENDPOINT=$CANTINA_TEST_S3_ENDPOINT CANTINA_TEST_S3_ACCESS_KEY=$CANTINA_TEST_S3_ACCESS_KEY CANTINA_TEST_S3_SECRET_KEY=*** CANTINA_TEST_MINIO_BIN=$CANTINA_TEST_MINIO_BIN"
 
 # go test gets ./... unless the arguments name a package.
 test_args=("$@")

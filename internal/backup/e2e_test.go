@@ -139,19 +139,7 @@ func TestEndToEndNative(t *testing.T) {
 		t.Fatalf("listing: %+v", l)
 	}
 
-	rep, err := m.Verify(ctx, man.Name, true)
-	if err != nil {
-		t.Fatalf("verify: %v", err)
-	}
-	if !rep.RestoreTest || len(rep.Tables) != len(demo.BaseTables()) {
-		t.Fatalf("verify report: %+v", rep)
-	}
-	for _, tc := range rep.Tables {
-		if !tc.OK || tc.GotChecksum == "" || tc.GotChecksum != tc.WantChecksum || tc.GotRows != tc.WantRows {
-			t.Errorf("restore drill, table %+v", tc)
-		}
-	}
-	assertNoDatabase(t, m, rep.ScratchDatabase)
+	verifyWithDrill(t, m, man.Name)
 
 	// backup restore into a database that does not exist yet.
 	target := src + "_restored"

@@ -36,6 +36,8 @@ func Hint(err error) string {
 		return DiskFullHint
 	case errors.Is(err, ErrBackupRunning):
 		return "Another backup or restore of this database was running the whole time; check the console's active tasks."
+	case s3Hint(err) != "":
+		return s3Hint(err)
 	}
 	return ""
 }

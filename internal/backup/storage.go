@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// Storage keeps backup files: a local directory (DirStorage) today, an S3
-// bucket later. It stores opaque named objects; what they mean (dumps,
+// Storage keeps backup files: a local directory (DirStorage) or an S3
+// bucket (S3Storage). It stores opaque named objects; what they mean (dumps,
 // manifests, leftovers) is decided here, in package backup. Every name is
 // a plain file name of ours (see ParseName); anything else is refused.
 type Storage interface {
@@ -52,6 +52,9 @@ type Object struct {
 	// Temp marks the temporary object of an upload that has not been
 	// committed: a running backup's, or one that was interrupted.
 	Temp bool `json:"temp,omitempty"`
+	// ETag is the object's entity tag where the storage has one (S3;
+	// quotes stripped): it changes whenever the content does.
+	ETag string `json:"etag,omitempty"`
 	// Destination is set by Manager.ListAll.
 	Destination string `json:"destination,omitempty"`
 }

@@ -1,6 +1,7 @@
 // Package testenv gives integration tests their own slice of the real
 // services that scripts/test.sh starts: a fresh Redis database number, a
-// fresh MariaDB database, and the Mailpit SMTP server. Addresses come from
+// fresh MariaDB database, the Mailpit SMTP server, and a fresh MinIO
+// bucket (or a private MinIO server). Addresses come from
 // the environment:
 //
 //	CANTINA_TEST_REDIS   host:port of a Redis started with --databases 256
@@ -8,6 +9,8 @@
 //	                     allowed to create and drop databases
 //	CANTINA_TEST_SMTP    host:port of Mailpit's SMTP server
 //	CANTINA_TEST_MAILPIT http://host:port of Mailpit's HTTP API
+//	CANTINA_TEST_S3_*    MinIO's endpoint and credentials, and its binary
+//	                     (see s3.go)
 //
 // When a variable is missing the test is skipped, unless
 // CANTINA_REQUIRE_SERVICES=1 (set by scripts/test.sh and so by CI), where a
