@@ -221,3 +221,16 @@ func (m *Manager) Locate(ctx context.Context, name string) (*Manager, error) {
 	}
 	return nil, fmt.Errorf("backup %s: %w in %s", name, ErrNotFound, strings.Join(where, ", "))
 }
+
+// BrokenStorage is a destination that could not be set up: every
+// operation fails with Err, so the other destinations go on.
+type BrokenStorage struct{ Err error }
+
+func (b BrokenStorage) List(context.Context) ([]Object, error)         { return nil, b.Err }
+func (b BrokenStorage) Create(context.Context, string) (Upload, error) { return nil, b.Err }
+func (b BrokenStorage) Open(context.Context, string) (io.ReadCloser, error) {
+	return nil, b.Err
+}
+func (b BrokenStorage) Delete(context.Context, string) error          { return b.Err }
+func (b BrokenStorage) Stat(context.Context, string) (Object, error)  { return Object{}, b.Err }
+func (b BrokenStorage) Replace(context.Context, string, []byte) error { return b.Err }

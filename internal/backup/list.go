@@ -44,6 +44,8 @@ type Backup struct {
 	Problem string    `json:"problem,omitempty"`
 	Size    int64     `json:"size"`
 	ModTime time.Time `json:"mod_time"`
+	// ETag is the stored object's entity tag (S3), "" where there is none.
+	ETag string `json:"etag,omitempty"`
 	// Manifest is set when Status is good, unverified or corrupt.
 	Manifest *Manifest `json:"manifest,omitempty"`
 	// ManifestSize is the manifest file's size, 0 without one.
@@ -242,7 +244,7 @@ func buildListing(objs []Object) Listing {
 			ni, _ := ParseName(o.Name)
 			dumps[o.Name] = len(l.Backups)
 			l.Backups = append(l.Backups, Backup{Name: o.Name, Prefix: ni.Prefix, Time: ni.Time,
-				Status: StatusPartial, Problem: "no manifest", Size: o.Size, ModTime: o.ModTime})
+				Status: StatusPartial, Problem: "no manifest", Size: o.Size, ModTime: o.ModTime, ETag: o.ETag})
 		case kindManifest:
 			manifests[dump] = o
 		case kindTemp:

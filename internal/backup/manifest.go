@@ -82,6 +82,10 @@ type Verification struct {
 	By      string    `json:"by"`
 	Size    int64     `json:"size"`
 	ModTime time.Time `json:"mod_time"`
+	// ETag is the object's entity tag where the storage has one (S3,
+	// whose modification times have one-second resolution): a rewrite
+	// within the same second and of the same size still changes it.
+	ETag string `json:"etag,omitempty"`
 }
 
 // Verifiers: Verification.By.
@@ -93,7 +97,7 @@ const (
 
 // matches reports whether v verified the stored object o as it is now.
 func (v *Verification) matches(o Object) bool {
-	return v != nil && v.Size == o.Size && v.ModTime.Equal(o.ModTime)
+	return v != nil && v.Size == o.Size && v.ModTime.Equal(o.ModTime) && (v.ETag == "" || v.ETag == o.ETag)
 }
 
 // Rows is the total row count over all tables whose count is known

@@ -303,7 +303,7 @@ func sameHash(in io.Reader, h hash.Hash, want string) error {
 }
 
 // openOnce opens dump name for a check and then a load through the same
-// handle. A storage whose reader cannot seek (none yet; S3 later) has it
+// handle. A storage whose reader cannot seek (S3Storage can: ranged GETs) has it
 // copied to a private temporary file first, which then serves both.
 func openOnce(ctx context.Context, s Storage, name string) (io.ReadSeekCloser, error) {
 	r, err := s.Open(ctx, name)

@@ -48,7 +48,7 @@ func (m *Manager) readBack(ctx context.Context, s Storage, name, sha string, siz
 	if got != sha || n != size || obj.Size != size {
 		return nil, fmt.Errorf("the stored file does not read back as written (%d bytes, sha256 %s; wrote %d bytes, sha256 %s): check the backup disk", n, got, size, sha)
 	}
-	return &Verification{At: m.now(), By: VerifiedByBackup, Size: obj.Size, ModTime: obj.ModTime}, nil
+	return &Verification{At: m.now(), By: VerifiedByBackup, Size: obj.Size, ModTime: obj.ModTime, ETag: obj.ETag}, nil
 }
 
 // recordVerified stores in b's manifest that its file, as listed in b
@@ -62,11 +62,11 @@ func (m *Manager) recordVerified(ctx context.Context, b Backup, by string, ok bo
 	if err != nil {
 		return fmt.Errorf("record verification of %s: %w", b.Name, err)
 	}
-	if obj.Size != b.Size || !obj.ModTime.Equal(b.ModTime) {
+	if obj.Size != b.Size || !obj.ModTime.Equal(b.ModTime) || (b.ETag != "" && obj.ETag != b.ETag) {
 		return fmt.Errorf("record verification of %s: the file changed while it was read", b.Name)
 	}
 	man := *b.Manifest
-	v := &Verification{At: m.now(), By: by, Size: obj.Size, ModTime: obj.ModTime}
+	v := &Verification{At: m.now(), By: by, Size: obj.Size, ModTime: obj.ModTime, ETag: obj.ETag}
 	if ok {
 		man.Verified, man.Mismatch = v, nil
 	} else {

@@ -36,10 +36,12 @@ func Manager(cfg *config.Config, db *sql.DB, version string, log *slog.Logger) (
 // process, the scheduler and the health checks need no more, nor the
 // mysqldump binary BACKUP_ENGINE=mysqldump would require.
 func Listing(cfg *config.Config, db *sql.DB, version string, log *slog.Logger) *backup.Manager {
+	dests := Destinations(cfg)
 	return &backup.Manager{
-		DB:       db,
-		Database: cfg.DB.Name,
-		Storage:  backup.NewDirStorage(cfg.BackupDir),
+		DB:           db,
+		Database:     cfg.DB.Name,
+		Storage:      dests[0].Storage,
+		Destinations: dests,
 		Digest: func(ctx context.Context, c *sql.Conn, table string) (int64, string, error) {
 			return native.TableDigest(ctx, c, table)
 		},
@@ -75,4 +77,34 @@ func Engine(cfg *config.Config, log *slog.Logger) (backup.Engine, error) {
 	default:
 		return nil, fmt.Errorf("BACKUP_ENGINE: unknown engine %q", cfg.BackupEngine)
 	}
+}
+
+// Destinations are BACKUP_STORAGE's destinations, in order (config.Load
+// guarantees at least one). One whose storage cannot be set up fails
+// every operation with that reason, without stopping the others.
+func Destinations(cfg *config.Config) []backup.Destination {
+	out := make([]backup.Destination, 0, len(cfg.BackupStorage))
+	for _, d := range cfg.BackupStorage {
+		dest := backup.Destination{Name: d.Name, Where: d.String()}
+		switch d.Kind {
+		case "s3":
+			s, err := backup.NewS3Storage(backup.S3Options{
+				Endpoint: cfg.S3.Endpoint, Region: cfg.S3.Region,
+				AccessKeyID: cfg.S3.AccessKeyID, SecretAccessKey: cfg.S3.SecretAccessKey.Reveal(),
+				Bucket: d.Bucket, Prefix: d.Prefix, ForcePathStyle: cfg.S3.ForcePathStyle,
+			})
+			if err != nil {
+				dest.Storage = backup.BrokenStorage{Err: err}
+			} else {
+				dest.Storage = s
+			}
+		default:
+			dest.Storage = backup.NewDirStorage(d.Path)
+		}
+		out = append(out, dest)
+	}
+	if len(out) == 0 {
+		out = append(out, backup.Destination{Name: backup.DefaultDestination, Where: "file://" + cfg.BackupDir, Storage: backup.NewDirStorage(cfg.BackupDir)})
+	}
+	return out
 }
