@@ -26,12 +26,15 @@ type Periodic struct {
 }
 
 // PeriodicTasks lists the periodic task of every Scheduled type in All,
-// with its spec from cfg: the scheduler's entries.
+// with its spec from cfg: the scheduler's entries. One whose spec is
+// config.ScheduleOff is left out.
 func PeriodicTasks(cfg *config.Config) []Periodic {
 	var out []Periodic
 	for _, a := range All() {
 		if s, ok := a.(Scheduled); ok {
-			out = append(out, s.Schedule(cfg))
+			if p := s.Schedule(cfg); p.Spec != config.ScheduleOff {
+				out = append(out, p)
+			}
 		}
 	}
 	return out

@@ -209,7 +209,7 @@ func listStorage(ctx context.Context, s Storage) (Listing, error) {
 		default:
 			b.Manifest = &man
 			b.Status, b.Problem = StatusGood, ""
-			switch obj := (Object{Name: b.Name, Size: b.Size, ModTime: b.ModTime}); {
+			switch obj := (Object{Name: b.Name, Size: b.Size, ModTime: b.ModTime, ETag: b.ETag}); {
 			case man.CompressedBytes != b.Size:
 				b.Status = StatusCorrupt
 				b.Problem = fmt.Sprintf("the file has %d bytes, its manifest says %d: it was changed or truncated", b.Size, man.CompressedBytes)

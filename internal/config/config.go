@@ -261,7 +261,12 @@ func Load(lookup Lookup) (*Config, error) {
 	c.BackupSchedule = p.schedule("BACKUP_SCHEDULE", DefaultBackupSchedule)
 	c.CleanupSchedule = p.schedule("CLEANUP_SCHEDULE", DefaultCleanupSchedule)
 	c.HealthSchedule = p.schedule("HEALTH_SCHEDULE", DefaultHealthSchedule)
-	c.BackupVerifySchedule = p.schedule("BACKUP_VERIFY_SCHEDULE", DefaultVerifySchedule)
+	c.BackupVerifySchedule = DefaultVerifySchedule
+	if v := p.str("BACKUP_VERIFY_SCHEDULE", ""); strings.EqualFold(v, ScheduleOff) {
+		c.BackupVerifySchedule = ScheduleOff // a worker without the age identity cannot drill
+	} else {
+		c.BackupVerifySchedule = p.schedule("BACKUP_VERIFY_SCHEDULE", DefaultVerifySchedule)
+	}
 	c.HealthTimeout = p.duration("HEALTH_TIMEOUT", 5*time.Second)
 	c.Health = p.health()
 	c.BackupCatchUp = p.duration("BACKUP_CATCHUP", 12*time.Hour)
@@ -437,6 +442,9 @@ var cronParser = cron.NewParser(cron.Minute | cron.Hour | cron.Dom | cron.Month 
 // validates with it and the scheduler computes its slots with it, so a spec
 // Load accepts is one the scheduler runs.
 func ParseSchedule(spec string) (cron.Schedule, error) { return cronParser.Parse(spec) }
+
+// ScheduleOff turns a periodic task off (BACKUP_VERIFY_SCHEDULE only).
+const ScheduleOff = "off"
 
 func (p *parser) schedule(name, def string) string {
 	v := p.str(name, def)

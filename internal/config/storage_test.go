@@ -97,3 +97,18 @@ func TestS3SecretRedacted(t *testing.T) {
 		t.Errorf("Secrets does not hide the S3 secret: %s", got)
 	}
 }
+
+// TestVerifyScheduleOff: the drill (and only it) can be turned off, for a
+// worker that does not hold the age identity.
+func TestVerifyScheduleOff(t *testing.T) {
+	for _, v := range []string{"off", "OFF"} {
+		if c := mustLoad(t, withDB(map[string]string{"BACKUP_VERIFY_SCHEDULE": v})); c.BackupVerifySchedule != ScheduleOff {
+			t.Errorf("BACKUP_VERIFY_SCHEDULE=%s: %q", v, c.BackupVerifySchedule)
+		}
+	}
+	if c := mustLoad(t, withDB(nil)); c.BackupVerifySchedule != DefaultVerifySchedule {
+		t.Errorf("default: %q", c.BackupVerifySchedule)
+	}
+	wantProblem(t, loadErr(t, withDB(map[string]string{"BACKUP_SCHEDULE": "off"})), "BACKUP_SCHEDULE", "invalid cron spec")
+	wantProblem(t, loadErr(t, withDB(map[string]string{"BACKUP_VERIFY_SCHEDULE": "never"})), "BACKUP_VERIFY_SCHEDULE", "invalid cron spec")
+}

@@ -68,7 +68,16 @@ func (s S3Server) Bucket(tb testing.TB) string {
 	tb.Helper()
 	c := s.Client(tb)
 	name := "cantina-test-" + randomHex(6)
-	if err := c.MakeBucket(context.Background(), name, minio.MakeBucketOptions{}); err != nil {
+	// A MinIO that just said "ready" may still answer "Server not
+	// initialized yet" for a moment.
+	var err error
+	for end := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		err = c.MakeBucket(context.Background(), name, minio.MakeBucketOptions{})
+		if err == nil || !strings.Contains(err.Error(), "not initialized") || time.Now().After(end) {
+			break
+		}
+	}
+	if err != nil {
 		tb.Fatalf("create bucket %s at %s: %v", name, s.Endpoint, err)
 	}
 	tb.Cleanup(func() {
@@ -125,6 +134,14 @@ func StartMinIO(tb testing.TB) *MinIO {
 	return m
 }
 
+// answers reports whether the server serves an authenticated request.
+func (m *MinIO) answers() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := m.Client(m.tb).ListBuckets(ctx)
+	return err == nil
+}
+
 // Start starts the server (again) and waits until it is ready.
 func (m *MinIO) Start() {
 	m.tb.Helper()
@@ -162,7 +179,9 @@ func (m *MinIO) Start() {
 		}
 		if resp, err := hc.Get(ready); err == nil {
 			_ = resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
+			// "ready" can come before the object layer answers requests
+			// ("Server not initialized yet"): wait for a real one too.
+			if resp.StatusCode == http.StatusOK && m.answers() {
 				return
 			}
 		}
