@@ -232,16 +232,7 @@ func TestEncryptedBackupEndToEnd(t *testing.T) {
 	})
 
 	t.Run("restore with the identity round-trips", func(t *testing.T) {
-		target := src + "_decrypted"
-		dropLater(t, srcDB, target)
-		res, err := m.Restore(ctx, man.Name, backup.RestoreOptions{Database: target})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !res.Created || !res.Verified || len(res.Warnings) != 0 {
-			t.Fatalf("restore result: %+v", res)
-		}
-		sameChecksums(t, "restore of an encrypted backup", want, checksums(t, srv, target))
+		restoreExact(t, m, man.Name, srv, srcDB, src+"_decrypted", want)
 	})
 
 	t.Run("the plain backup beside it still verifies and restores without any key", func(t *testing.T) {

@@ -2,6 +2,7 @@ package backup_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"net"
@@ -81,16 +82,22 @@ func TestS3EndToEnd(t *testing.T) {
 
 	verifyWithDrill(t, m, man.Name)
 
-	target := src + "_from_s3"
+	restoreExact(t, m, man.Name, srv, srcDB, src+"_from_s3", want)
+}
+
+// restoreExact restores backup name into a new database target (dropped
+// at cleanup) and checks that every table's CHECKSUM TABLE equals want.
+func restoreExact(t *testing.T, m *backup.Manager, name string, srv testenv.MySQLServer, srcDB *sql.DB, target string, want map[string]string) {
+	t.Helper()
 	dropLater(t, srcDB, target)
-	res, err := m.Restore(ctx, man.Name, backup.RestoreOptions{Database: target})
+	res, err := m.Restore(context.Background(), name, backup.RestoreOptions{Database: target})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !res.Created || !res.Verified || len(res.Warnings) != 0 {
 		t.Fatalf("restore result: %+v", res)
 	}
-	sameChecksums(t, "restore from S3", want, checksums(t, srv, target))
+	sameChecksums(t, "restore of "+name+" into "+target, want, checksums(t, srv, target))
 }
 
 // verifyWithDrill verifies native backup name with the restore drill and

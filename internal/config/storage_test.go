@@ -1,6 +1,7 @@
 package config
 
 import (
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -9,13 +10,8 @@ import (
 func TestBackupStorage(t *testing.T) {
 	s3env := map[string]string{"S3_ACCESS_KEY_ID": "AKIAEXAMPLE", "S3_SECRET_ACCESS_KEY": "wJalrXUtnFEMI-example-key"}
 	with := func(over map[string]string) map[string]string {
-		env := withDB(nil)
-		for k, v := range s3env {
-			env[k] = v
-		}
-		for k, v := range over {
-			env[k] = v
-		}
+		env := withDB(s3env)
+		maps.Copy(env, over)
 		return env
 	}
 	tests := []struct {
