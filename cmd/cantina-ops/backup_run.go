@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,6 +67,14 @@ func runBackupRun(ctx context.Context, a *app, args []string) error {
 	fmt.Fprintf(a.stdout, "backup %s: %d tables, %d rows, %s SQL → %s gzip (%.0f%% smaller) in %s\nsha256 %s\n",
 		man.Name, len(man.Tables), man.Rows(), units.Bytes(man.RawBytes), units.Bytes(man.CompressedBytes),
 		100*(1-float64(man.CompressedBytes)/float64(max(man.RawBytes, 1))), man.Duration().Round(time.Millisecond), man.SHA256)
+	if man.Encryption != "" {
+		fmt.Fprintf(a.stdout, "encrypted with %s to %d recipient(s)\n", man.Encryption, len(man.Recipients))
+	}
+	where := make([]string, 0, len(m.Dests()))
+	for _, dst := range m.Dests() {
+		where = append(where, dst.String())
+	}
+	fmt.Fprintf(a.stdout, "stored in %s\n", strings.Join(where, ", "))
 	return nil
 }
 

@@ -78,7 +78,9 @@ func TestOffsiteCommands(t *testing.T) {
 		return string(out)
 	}
 
-	run(true, "backup", "run")
+	if out := run(true, "backup", "run"); !strings.Contains(out, "stored in file (file://"+dir+"), s3 (s3://"+bucket+"/cantina/pos)") || !strings.Contains(out, "encrypted with age to 1 recipient") {
+		t.Errorf("backup run does not say where and how it stored the backup:\n%s", out)
+	}
 	var l backup.Listing
 	if err := json.Unmarshal([]byte(run(true, "backup", "list", "--json")), &l); err != nil {
 		t.Fatal(err)
