@@ -38,6 +38,10 @@ type Manager struct {
 	// destination that List, Verify, Restore and Cleanup work on. With
 	// several destinations it is the first; On gives a Manager for another.
 	Storage Storage
+	// StallTimeout drops a destination that takes no data for this long
+	// from a running backup, so that a silent server cannot cost the
+	// other destinations their copy; 0 means DefaultStallTimeout.
+	StallTimeout time.Duration
 	// Destinations are where Run writes every backup (BACKUP_STORAGE), the
 	// first being Storage's. Empty: Storage alone (see Dests).
 	Destinations []Destination

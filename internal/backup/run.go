@@ -1,6 +1,7 @@
 package backup
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -71,7 +74,17 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 			t.fail(log, "could not start the upload", t.err)
 		}
 	}
+	sink := &fanout{stall: m.stallTimeout(), log: log}
+	for _, t := range alive(targets) {
+		sink.feeds = append(sink.feeds, startFeed(t))
+	}
 	defer func() {
+		// Ending each feed's input, aborting the uploads not committed
+		// (which unblocks a feed stuck on a silent server), then waiting
+		// for the feeds: no goroutine outlives Run.
+		for _, f := range sink.feeds {
+			f.end()
+		}
 		for _, t := range targets {
 			if t.up != nil && !t.committed {
 				if err := t.up.Abort(); err != nil {
@@ -79,14 +92,16 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 				}
 			}
 		}
+		for _, f := range sink.feeds {
+			<-f.exited
+		}
 	}()
 	if len(alive(targets)) == 0 {
 		return Manifest{}, m.failedEverywhere(name, targets)
 	}
 
 	// engine → tail/raw count → gzip → age (with Recipients) → stored
-	// count + sha256 → uploads
-	sink := &fanout{targets: alive(targets), log: log}
+	// count + sha256 → a queue per destination → uploads
 	hash := sha256.New()
 	compressed := &countWriter{w: io.MultiWriter(sink, hash)}
 	level := m.CompressionLevel
@@ -106,6 +121,7 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 
 	info, dumpErr := m.Engine.Dump(ctx, raw, opts.Progress)
 	closeErr := firstErr(gz.Close(), enc.Close()) // always: it stops pgzip's goroutines
+	sink.drain()
 	if len(alive(targets)) == 0 {
 		return Manifest{}, m.failedEverywhere(name, targets)
 	}
@@ -148,9 +164,18 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 	if man.Tables == nil {
 		man.Tables = []TableInfo{}
 	}
+	// Each destination commits, reads back and writes its manifest on its
+	// own, at the same time: a slow or silent one cannot keep another's
+	// copy from being completed.
+	var wg sync.WaitGroup
 	for _, t := range alive(targets) {
-		m.finish(ctx, log, t, man)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.finish(ctx, log, t, man)
+		}()
 	}
+	wg.Wait()
 	var stored []string
 	var failed []DestinationFailure
 	for _, t := range targets {
@@ -181,7 +206,14 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 // manifest; a failure is recorded in t (and the dump removed).
 func (m *Manager) finish(ctx context.Context, log *slog.Logger, t *target, man Manifest) {
 	s := t.d.Storage
-	if err := t.up.Commit(); err != nil {
+	if err := m.commit(t); err != nil {
+		// A completion whose answer was lost may have made the object
+		// after all: without its manifest it is no backup; remove it.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.stallTimeout())
+		if derr := s.Delete(dctx, man.Name); derr != nil && !errors.Is(derr, ErrNotFound) {
+			log.Warn("could not remove a dump whose commit failed; cleanup will", "destination", t.d.Name, "err", derr)
+		}
+		cancel()
 		t.fail(log, "could not commit the upload", err)
 		return
 	}
@@ -196,8 +228,11 @@ func (m *Manager) finish(ctx context.Context, log *slog.Logger, t *target, man M
 	}
 	man.Verified = verified
 	// The manifest is written even if ctx ended meanwhile: the dump is
-	// complete, and without its manifest it would be thrown away.
-	if err := writeManifest(context.WithoutCancel(ctx), s, man); err != nil {
+	// complete, and without its manifest it would be thrown away. A server
+	// that stopped answering gets the stall timeout, not forever.
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.stallTimeout())
+	defer cancel()
+	if err := writeManifest(mctx, s, man); err != nil {
 		// A dump without manifest is no backup; remove it now rather than
 		// leave it to Cleanup.
 		if derr := s.Delete(context.WithoutCancel(ctx), man.Name); derr != nil {
@@ -207,6 +242,25 @@ func (m *Manager) finish(ctx context.Context, log *slog.Logger, t *target, man M
 		return
 	}
 	t.verified = verified
+}
+
+// commit commits t's upload; one that has not returned after the stall
+// timeout (a completion stuck on a silent server) is aborted.
+func (m *Manager) commit(t *target) error {
+	errc := make(chan error, 1)
+	go func() { errc <- t.up.Commit() }()
+	timer := time.NewTimer(m.stallTimeout())
+	defer timer.Stop()
+	select {
+	case err := <-errc:
+		return err
+	case <-timer.C:
+		_ = t.up.Abort() // cancels the completion
+		if err := <-errc; err != nil {
+			return fmt.Errorf("%w (%v)", errStalled(m.stallTimeout()), err)
+		}
+		return nil // it completed as it was stopped
+	}
 }
 
 // failedEverywhere is Run's error when no destination stored the backup.
@@ -249,27 +303,85 @@ func alive(ts []*target) []*target {
 	return out
 }
 
-// fanout writes the compressed dump to every target that has not failed.
-// A target whose write fails drops out (its error kept, a full disk say);
-// the write fails only when no target is left, which stops the engine.
-type fanout struct {
-	targets []*target
-	log     *slog.Logger
+// DefaultStallTimeout is how long a destination may take no data before
+// it is dropped from a running backup (Manager.StallTimeout): longer than
+// one 16 MiB part takes on a slow uplink (about 2 minutes at 1 Mbit/s).
+const DefaultStallTimeout = 5 * time.Minute
+
+func (m *Manager) stallTimeout() time.Duration {
+	if m.StallTimeout > 0 {
+		return m.StallTimeout
+	}
+	return DefaultStallTimeout
 }
 
-func (f *fanout) Write(p []byte) (int, error) {
-	var last error
+// feedChunks is how many writes of the compressed stream (pgzip writes a
+// block of at most about 1 MiB at a time) wait in a destination's queue.
+const feedChunks = 8
+
+// feed carries the dump to one destination from a goroutine of its own:
+// a destination busy with a part upload holds the dump (and the other
+// destinations) up only once its queue is full.
+type feed struct {
+	t        *target
+	ch       chan []byte
+	ended    bool          // ch closed
+	exited   chan struct{} // closed when the goroutine has returned
+	err      error         // the upload's write error, set before exited closes
+	progress atomic.Int64  // chunks written
+}
+
+func startFeed(t *target) *feed {
+	f := &feed{t: t, ch: make(chan []byte, feedChunks), exited: make(chan struct{})}
+	go func() {
+		defer close(f.exited)
+		for b := range f.ch {
+			if _, err := t.up.Write(b); err != nil {
+				f.err = err
+				return
+			}
+			f.progress.Add(1)
+		}
+	}()
+	return f
+}
+
+// end closes the feed's input (once).
+func (f *feed) end() {
+	if !f.ended {
+		f.ended = true
+		close(f.ch)
+	}
+}
+
+func errStalled(d time.Duration) error {
+	return fmt.Errorf("the destination took no data for %s: it stopped answering or is far too slow", d)
+}
+
+// fanout writes the compressed dump to every destination that has not
+// failed, each through its feed. A destination whose upload fails (a full
+// disk, a refused connection) or stalls for the stall timeout drops out,
+// its error kept; the write fails only when none is left, which stops the
+// engine.
+type fanout struct {
+	feeds []*feed
+	stall time.Duration
+	log   *slog.Logger
+}
+
+func (fo *fanout) Write(p []byte) (int, error) {
+	b := bytes.Clone(p) // the writer reuses p; the feeds share this copy
 	n := 0
-	for _, t := range f.targets {
-		if t.err != nil {
+	var last error
+	for _, f := range fo.feeds {
+		if f.t.err != nil {
 			continue
 		}
-		if _, err := t.up.Write(p); err != nil {
-			t.fail(f.log, "the upload failed", err)
-			last = err
-			continue
+		if fo.send(f, b) {
+			n++
+		} else {
+			last = f.t.err
 		}
-		n++
 	}
 	if n == 0 {
 		if last == nil {
@@ -278,6 +390,58 @@ func (f *fanout) Write(p []byte) (int, error) {
 		return 0, last
 	}
 	return len(p), nil
+}
+
+// send queues b for f, waiting while its queue is full; false when the
+// upload failed or stalled meanwhile (f.t.err says which).
+func (fo *fanout) send(f *feed, b []byte) bool {
+	select {
+	case f.ch <- b:
+		return true
+	default:
+	}
+	timer := time.NewTimer(fo.stall)
+	defer timer.Stop()
+	select {
+	case f.ch <- b:
+		return true
+	case <-f.exited:
+		f.t.fail(fo.log, "the upload failed", f.err)
+	case <-timer.C:
+		f.t.fail(fo.log, "the upload stalled", errStalled(fo.stall))
+	}
+	return false
+}
+
+// drain ends every live feed's input and waits until each has written
+// its queue, dropping one that fails or makes no progress for the stall
+// timeout.
+func (fo *fanout) drain() {
+	for _, f := range fo.feeds {
+		if f.t.err != nil {
+			continue
+		}
+		f.end()
+		last := f.progress.Load()
+		ticker := time.NewTicker(fo.stall)
+		for waiting := true; waiting; {
+			select {
+			case <-f.exited:
+				if f.err != nil {
+					f.t.fail(fo.log, "the upload failed", f.err)
+				}
+				waiting = false
+			case <-ticker.C:
+				if p := f.progress.Load(); p == last {
+					f.t.fail(fo.log, "the upload stalled", errStalled(fo.stall))
+					waiting = false
+				} else {
+					last = p
+				}
+			}
+		}
+		ticker.Stop()
+	}
 }
 
 // freeName is the dump name for a backup started at t, free in every

@@ -334,9 +334,13 @@ func (s *S3Storage) Create(ctx context.Context, name string) (Upload, error) {
 		return nil, err
 	}
 	pr, pw := io.Pipe()
-	u := &s3Upload{s: s, name: name, pw: pw, done: make(chan struct{})}
+	// Abort cancels the upload's own context, so that a part stuck on a
+	// server that stopped answering does not hold the backup up.
+	uctx, cancel := context.WithCancel(ctx)
+	u := &s3Upload{s: s, name: name, pw: pw, done: make(chan struct{}), cancel: cancel}
 	go func() {
-		info, err := s.client.PutObject(ctx, s.bucket, s.key(name), pr, -1, s.putOptions())
+		defer cancel()
+		info, err := s.client.PutObject(uctx, s.bucket, s.key(name), pr, -1, s.putOptions())
 		// Writers blocked on the pipe learn why the upload stopped.
 		_ = pr.CloseWithError(err)
 		u.info, u.err = info, err
@@ -351,12 +355,13 @@ var errUploadAborted = errors.New("upload aborted")
 
 // s3Upload is an S3Storage upload in progress.
 type s3Upload struct {
-	s    *S3Storage
-	name string
-	pw   *io.PipeWriter
-	done chan struct{} // closed when PutObject has returned
-	info minio.UploadInfo
-	err  error // PutObject's
+	s      *S3Storage
+	name   string
+	pw     *io.PipeWriter
+	done   chan struct{} // closed when PutObject has returned
+	cancel context.CancelFunc
+	info   minio.UploadInfo
+	err    error // PutObject's
 
 	n        atomic.Int64 // bytes written
 	mu       sync.Mutex
@@ -382,14 +387,16 @@ func (u *s3Upload) Write(p []byte) (int, error) {
 }
 
 // Commit ends the input and waits for CompleteMultipartUpload, which makes
-// the object appear whole.
+// the object appear whole. The lock is not held while it waits, so that
+// an Abort can cancel a completion stuck on a silent server.
 func (u *s3Upload) Commit() error {
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	if u.finished {
+		u.mu.Unlock()
 		return errors.New("commit of a finished upload")
 	}
 	u.finished = true
+	u.mu.Unlock()
 	_ = u.pw.Close()
 	<-u.done
 	if u.err != nil {
@@ -403,15 +410,24 @@ func (u *s3Upload) Commit() error {
 
 // Abort stops the upload; minio-go then aborts the multipart upload (on a
 // context of its own, so a cancelled backup still cleans up). Should that
-// request fail, the upload is left for Cleanup, which lists it.
+// request fail, the upload is left for Cleanup, which lists it. During a
+// Commit it cancels the completion (which then fails); after one it does
+// nothing.
 func (u *s3Upload) Abort() error {
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	if u.finished {
+		u.mu.Unlock()
+		select {
+		case <-u.done: // committed (or failed): nothing to stop
+		default:
+			u.cancel() // a Commit still waiting: stop it
+		}
 		return nil
 	}
 	u.finished = true
+	u.mu.Unlock()
 	_ = u.pw.CloseWithError(errUploadAborted)
+	u.cancel()
 	<-u.done
 	return nil
 }
