@@ -290,11 +290,11 @@ func (b *Backups) Verify(ctx context.Context, p tasks.BackupVerify) (backup.Veri
 		}
 	}
 	if name == "" {
-		latest, err := m.LatestToVerify(ctx)
+		lm, latest, err := m.LatestToVerifyAll(ctx)
 		if err != nil {
 			return backup.VerifyReport{}, permanentIf(err)
 		}
-		name = latest.Name
+		m, name = lm, latest.Name
 	} else if p.Storage == "" {
 		lm, err := m.Locate(ctx, name)
 		if err != nil {

@@ -42,11 +42,11 @@ func runBackupVerify(ctx context.Context, a *app, args []string) error {
 			}
 		}
 	} else {
-		b, err := m.LatestToVerify(ctx)
+		lm, b, err := m.LatestToVerifyAll(ctx)
 		if err != nil {
-			return fmt.Errorf("%w in %s", err, m.Dests()[0])
+			return err
 		}
-		name = b.Name
+		m, name = lm, b.Name
 	}
 	if len(d.cfg.BackupStorage) > 1 {
 		fmt.Fprintf(a.stderr, "verifying %s in %s\n", name, m.Dests()[0])

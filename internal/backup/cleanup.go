@@ -139,6 +139,15 @@ func (m *Manager) deleteFiles(ctx context.Context, files []string) error {
 // KeepMin newest backups, and only when something is to be deleted. A
 // backup that cannot be read (or whose check cannot be recorded) does not
 // stop the others: it counts as not good, and its error is returned.
+// unchangedObject reports whether b lives in an object store (it has an
+// ETag) and is the very object that was verified. Such a store guards its
+// data itself and cannot change an object without changing its ETag, so
+// the keeper is not downloaded again (on S3 that would be KeepMin
+// backups' worth of egress every night that deletes one).
+func unchangedObject(b Backup) bool {
+	return b.ETag != "" && b.Manifest != nil && b.Manifest.Verified != nil && b.Manifest.Verified.ETag == b.ETag
+}
+
 func (m *Manager) planVerified(ctx context.Context, l *Listing, record bool) ([]Decision, []error) {
 	checked := map[string]bool{}
 	var errs []error
@@ -173,7 +182,7 @@ func (m *Manager) planVerified(ctx context.Context, l *Listing, record bool) ([]
 				continue
 			}
 			seen[b.Database()]++
-			if seen[b.Database()] > keepMin || checked[b.Name] {
+			if seen[b.Database()] > keepMin || checked[b.Name] || unchangedObject(*b) {
 				continue
 			}
 			check(b)

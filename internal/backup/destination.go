@@ -137,8 +137,11 @@ func (m *Manager) Copy(ctx context.Context, name string, from, to Destination) (
 	if errors.Is(err, ErrExists) {
 		// A dump without manifest is an interrupted copy or backup, never a
 		// backup (see StatusPartial); a complete one is not copied again.
-		if _, merr := to.Storage.Stat(ctx, ManifestName(name)); !errors.Is(merr, ErrNotFound) {
+		switch _, merr := to.Storage.Stat(ctx, ManifestName(name)); {
+		case merr == nil:
 			return Manifest{}, fmt.Errorf("copy %s to %s: it is already there", name, to)
+		case !errors.Is(merr, ErrNotFound):
+			return Manifest{}, fmt.Errorf("copy %s to %s: %w", name, to, merr)
 		}
 		if derr := to.Storage.Delete(ctx, name); derr != nil && !errors.Is(derr, ErrNotFound) {
 			return Manifest{}, fmt.Errorf("copy %s to %s: remove the interrupted copy: %w", name, to, derr)
@@ -191,25 +194,44 @@ func (m *Manager) Copy(ctx context.Context, name string, from, to Destination) (
 	return man, nil
 }
 
-// Locate returns a Manager on the first destination that holds dump name
-// (see On): where verify and restore read a backup by default. A
-// destination that cannot be asked is skipped; if none has the backup, the
-// error wraps ErrNotFound — unless a destination could not be asked, then
-// the error says what it answered.
+// Locate returns a Manager on the destination to read dump name from (see
+// On): the first whose copy is good; else the first whose copy is at
+// least unverified (its manifest valid); else the first that has the file
+// at all (so that verify and restore can say what is wrong with it). A
+// destination that cannot be listed is skipped; if none has the backup,
+// the error wraps ErrNotFound — unless a destination could not be asked,
+// then the error says what it answered.
 func (m *Manager) Locate(ctx context.Context, name string) (*Manager, error) {
 	if err := ValidateName(name); err != nil {
 		return nil, err
 	}
+	rank := func(b Backup) int {
+		switch b.Status {
+		case StatusGood:
+			return 3
+		case StatusUnverified:
+			return 2
+		default:
+			return 1
+		}
+	}
+	var best *Manager
+	bestRank := 0
 	var errs []error
 	for _, dm := range m.Each() {
-		d := dm.Dests()[0]
-		_, err := d.Storage.Stat(ctx, name)
-		if err == nil {
-			return dm, nil
+		l, err := dm.List(ctx)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", dm.Dests()[0], err))
+			continue
 		}
-		if !errors.Is(err, ErrNotFound) {
-			errs = append(errs, fmt.Errorf("%s: %w", d, err))
+		for _, b := range l.Backups {
+			if b.Name == name && rank(b) > bestRank {
+				best, bestRank = dm, rank(b)
+			}
 		}
+	}
+	if best != nil {
+		return best, nil
 	}
 	where := make([]string, 0, len(m.Dests()))
 	for _, d := range m.Dests() {
@@ -234,3 +256,37 @@ func (b BrokenStorage) Open(context.Context, string) (io.ReadCloser, error) {
 func (b BrokenStorage) Delete(context.Context, string) error          { return b.Err }
 func (b BrokenStorage) Stat(context.Context, string) (Object, error)  { return Object{}, b.Err }
 func (b BrokenStorage) Replace(context.Context, string, []byte) error { return b.Err }
+
+// LatestToVerifyAll is LatestToVerify over every destination: the newest
+// backup to verify in any of them (on a tie, the first destination's), and
+// a Manager on its destination. A destination that cannot be listed is
+// skipped unless none can be.
+func (m *Manager) LatestToVerifyAll(ctx context.Context) (*Manager, Backup, error) {
+	var (
+		best  *Manager
+		found Backup
+		errs  []error
+	)
+	for _, dm := range m.Each() {
+		b, err := dm.LatestToVerify(ctx)
+		if err != nil {
+			if !errors.Is(err, ErrNotFound) {
+				errs = append(errs, fmt.Errorf("%s: %w", dm.Dests()[0], err))
+			}
+			continue
+		}
+		if best == nil || b.Time.After(found.Time) {
+			best, found = dm, b
+		}
+	}
+	if best != nil {
+		for _, err := range errs {
+			m.log().Warn("a backup destination could not be listed; verifying the newest backup of the others", "err", err)
+		}
+		return best, found, nil
+	}
+	if len(errs) > 0 {
+		return nil, Backup{}, errors.Join(errs...)
+	}
+	return nil, Backup{}, fmt.Errorf("no backup of %s with a usable manifest in any destination: %w", m.Database, ErrNotFound)
+}

@@ -151,6 +151,15 @@ func (m *Manager) List(ctx context.Context) (Listing, error) {
 	return listStorage(ctx, m.Storage)
 }
 
+// ListError is a destination that could not be listed (ListAll).
+type ListError struct {
+	Destination Destination
+	Err         error
+}
+
+func (e *ListError) Error() string { return fmt.Sprintf("list %s: %v", e.Destination, e.Err) }
+func (e *ListError) Unwrap() error { return e.Err }
+
 // ListAll lists every destination (see Dests) into one listing, newest
 // first, each backup and temporary file carrying its destination. A
 // destination that cannot be listed does not hide the others: what could
@@ -162,7 +171,7 @@ func (m *Manager) ListAll(ctx context.Context) (Listing, error) {
 		d := dm.Dests()[0]
 		l, err := dm.List(ctx)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("list %s: %w", d, err))
+			errs = append(errs, &ListError{Destination: d, Err: err})
 			continue
 		}
 		for i := range l.Backups {

@@ -305,7 +305,7 @@ func alive(ts []*target) []*target {
 
 // DefaultStallTimeout is how long a destination may take no data before
 // it is dropped from a running backup (Manager.StallTimeout): longer than
-// one 16 MiB part takes on a slow uplink (about 2 minutes at 1 Mbit/s).
+// one 8 MiB part takes on a slow uplink (about a minute at 1 Mbit/s).
 const DefaultStallTimeout = 5 * time.Minute
 
 func (m *Manager) stallTimeout() time.Duration {
@@ -317,7 +317,7 @@ func (m *Manager) stallTimeout() time.Duration {
 
 // feedChunks is how many writes of the compressed stream (pgzip writes a
 // block of at most about 1 MiB at a time) wait in a destination's queue.
-const feedChunks = 8
+const feedChunks = 4
 
 // feed carries the dump to one destination from a goroutine of its own:
 // a destination busy with a part upload holds the dump (and the other

@@ -25,7 +25,7 @@ var _ Storage = (*S3Storage)(nil)
 // S3 part sizes. Every part is checked by the server (Content-MD5) before
 // it is stored; an upload holds one part in memory.
 const (
-	DefaultS3PartSize = 16 << 20
+	DefaultS3PartSize = 8 << 20
 	MinS3PartSize     = 5 << 20 // S3's smallest part but the last
 	maxS3PartSize     = 5 << 30 // S3's largest part
 	awsS3Endpoint     = "s3.amazonaws.com"
@@ -206,13 +206,32 @@ func (s *S3Storage) List(ctx context.Context) ([]Object, error) {
 	}
 	// Without a prefix: MinIO takes a prefix for one exact key (and lists
 	// every upload of the bucket without one); other stores filter by
-	// prefix. Both are narrowed to ours here.
-	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, "", true) {
+	// prefix. Both are narrowed to ours here. A key whose policy allows
+	// the listing under our prefix only is refused the bucket-wide one:
+	// then ask with the prefix; refused again, leftovers are not listed
+	// (the bucket's lifecycle rule aborts them), which fails nothing.
+	temps, err := s.listUploads(ctx, "")
+	if s3Code(err) == "AccessDenied" && s.prefix != "" {
+		temps, err = s.listUploads(ctx, s.prefix)
+	}
+	switch code := s3Code(err); {
+	case err == nil:
+		out = append(out, temps...)
+	case code == minio.NotImplemented || code == "AccessDenied":
+		// a store without the listing, or a key without the right
+	default:
+		return nil, s.fail("list incomplete uploads in", "", err)
+	}
+	return out, nil
+}
+
+// listUploads lists our incomplete multipart uploads among those under
+// prefix, as temporary objects.
+func (s *S3Storage) listUploads(ctx context.Context, prefix string) ([]Object, error) {
+	var out []Object
+	for u := range s.client.ListIncompleteUploads(ctx, s.bucket, prefix, true) {
 		if u.Err != nil {
-			if s3Code(u.Err) == minio.NotImplemented {
-				break // a store without the listing: leftovers expire by its own rules
-			}
-			return nil, s.fail("list incomplete uploads in", "", u.Err)
+			return nil, u.Err
 		}
 		name, ok := strings.CutPrefix(u.Key, s.prefix)
 		if !ok || u.UploadID == "" || validFinalName(name) != nil {

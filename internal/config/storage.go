@@ -1,12 +1,17 @@
 package config
 
 import (
+	"path/filepath"
+	"unicode"
+
 	"fmt"
 	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/minio/minio-go/v7/pkg/s3utils"
 )
 
 // Destination is one entry of BACKUP_STORAGE: a place where every backup
@@ -133,20 +138,28 @@ func parseDestination(entry string) (Destination, error) {
 		if strings.ContainsAny(rest, "?#") {
 			return Destination{}, fmt.Errorf("%q: a directory path takes no query or fragment", entry)
 		}
-		return Destination{Kind: "file", Path: rest}, nil
-	case "s3":
-		u, err := url.Parse("s3://" + rest)
+		path, err := url.PathUnescape(rest)
 		if err != nil {
-			return Destination{}, fmt.Errorf("s3 destination: %v", err)
+			return Destination{}, fmt.Errorf("%q: bad %%-escape in the path", entry)
 		}
-		if u.User != nil {
+		// file:///C:/backups is C:/backups.
+		if len(path) >= 3 && path[0] == '/' && path[2] == ':' && unicode.IsLetter(rune(path[1])) {
+			path = path[1:]
+		}
+		return Destination{Kind: "file", Path: filepath.Clean(path)}, nil
+	case "s3":
+		if strings.Contains(rest, "@") {
 			// Never echo the entry: it holds what looks like a secret.
 			return Destination{}, fmt.Errorf("an s3:// destination takes no credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY instead")
+		}
+		u, err := url.Parse("s3://" + rest)
+		if err != nil {
+			return Destination{}, fmt.Errorf("%q is not a URL: want s3://bucket/prefix", entry)
 		}
 		if u.RawQuery != "" || u.Fragment != "" || u.Port() != "" {
 			return Destination{}, fmt.Errorf("%q: want s3://bucket or s3://bucket/prefix (the endpoint goes in S3_ENDPOINT)", entry)
 		}
-		if !bucketRE.MatchString(u.Host) || strings.Contains(u.Host, "..") {
+		if !bucketRE.MatchString(u.Host) || s3utils.CheckValidBucketNameStrict(u.Host) != nil {
 			return Destination{}, fmt.Errorf("%q: bucket name %q is not a valid S3 bucket name (3–63 lowercase letters, digits, dots and hyphens)", entry, u.Host)
 		}
 		prefix := strings.Trim(u.Path, "/")
@@ -161,6 +174,10 @@ func parseDestination(entry string) (Destination, error) {
 
 // checkEndpoint accepts host[:port] or an http(s) URL with no path.
 func checkEndpoint(ep string) error {
+	if strings.Contains(ep, "@") {
+		// Never echo it: it holds what looks like a secret.
+		return fmt.Errorf("an endpoint takes no credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY instead")
+	}
 	raw := ep
 	if !strings.Contains(ep, "://") {
 		raw = "https://" + ep
@@ -171,9 +188,6 @@ func checkEndpoint(ep string) error {
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
 		return fmt.Errorf("%q: the scheme must be http or https", ep)
-	}
-	if u.User != nil {
-		return fmt.Errorf("an endpoint takes no credentials: set S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY instead")
 	}
 	if strings.Trim(u.Path, "/") != "" || u.RawQuery != "" {
 		return fmt.Errorf("%q: the endpoint is a host without a path; put the bucket and prefix in BACKUP_STORAGE (s3://bucket/prefix)", ep)
@@ -186,11 +200,12 @@ func checkEndpoint(ep string) error {
 // does not list it is refused rather than silently ignored.
 func (p *parser) backupDir(dir string, dests []Destination) string {
 	_, set := p.lookup("BACKUP_DIR")
+	clean := filepath.Clean(dir)
 	raw, _ := p.lookup("BACKUP_STORAGE")
 	listed := strings.TrimSpace(raw) != ""
 	for _, d := range dests {
 		if d.Kind == "file" {
-			if set && listed && d.Path != dir && !slices.ContainsFunc(dests, func(o Destination) bool { return o.Kind == "file" && o.Path == dir }) {
+			if set && listed && d.Path != clean && !slices.ContainsFunc(dests, func(o Destination) bool { return o.Kind == "file" && o.Path == clean }) {
 				p.fail("BACKUP_DIR", "is %s, which BACKUP_STORAGE does not list: add file://%s to BACKUP_STORAGE or unset BACKUP_DIR", dir, dir)
 			}
 			return d.Path

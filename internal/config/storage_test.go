@@ -27,7 +27,9 @@ func TestBackupStorage(t *testing.T) {
 		{"s3 only keeps BACKUP_DIR for the disk check", with(map[string]string{"BACKUP_STORAGE": "s3://bucket.one"}), []string{"s3=s3://bucket.one"}, DefaultBackupDir},
 		{"two of a kind are numbered", with(map[string]string{"BACKUP_STORAGE": "s3://aaa,s3://bbb/x,file://rel/dir"}),
 			[]string{"s3=s3://aaa", "s3-2=s3://bbb/x", "file=file://rel/dir"}, "rel/dir"},
-		{"BACKUP_DIR listed", with(map[string]string{"BACKUP_DIR": "/b", "BACKUP_STORAGE": "s3://aaa,file:///b"}), []string{"s3=s3://aaa", "file=file:///b"}, "/b"},
+		{"BACKUP_DIR listed", with(map[string]string{"BACKUP_DIR": "/b/", "BACKUP_STORAGE": "s3://aaa,file:///b"}), []string{"s3=s3://aaa", "file=file:///b"}, "/b"},
+		{"paths cleaned and unescaped", with(map[string]string{"BACKUP_STORAGE": "file:///var/my%20backups/./x/"}), []string{"file=file:///var/my backups/x"}, "/var/my backups/x"},
+		{"a drive letter", with(map[string]string{"BACKUP_STORAGE": "file:///C:/backups"}), []string{"file=file://C:/backups"}, "C:/backups"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,7 +58,10 @@ func TestBackupStorageErrors(t *testing.T) {
 		{"unknown kind", map[string]string{"BACKUP_STORAGE": "ftp://host/dir"}, []string{"BACKUP_STORAGE", "entry 1", "unknown kind"}, ""},
 		{"no scheme", map[string]string{"BACKUP_STORAGE": "/var/backups"}, []string{"BACKUP_STORAGE", "file:///path/to/dir"}, ""},
 		{"stray comma", map[string]string{"BACKUP_STORAGE": "file:///a,,file:///b"}, []string{"entry 2 is empty"}, ""},
-		{"listed twice", map[string]string{"BACKUP_STORAGE": "file:///a,file:///a"}, []string{"listed twice"}, ""},
+		{"listed twice", map[string]string{"BACKUP_STORAGE": "file:///a,file:///a/"}, []string{"listed twice"}, ""},
+		{"bucket like an IP address", map[string]string{"BACKUP_STORAGE": "s3://192.168.1.1", "S3_ACCESS_KEY_ID": "k", "S3_SECRET_ACCESS_KEY": "secretkey"}, []string{"not a valid S3 bucket name"}, ""},
+		{"bad URL with a secret", map[string]string{"BACKUP_STORAGE": "s3://user:secret pw@bucket/pos"}, []string{"takes no credentials"}, "secret pw"},
+		{"endpoint with a secret", map[string]string{"S3_ENDPOINT": "https://key:se/cret@host"}, []string{"S3_ENDPOINT", "takes no credentials"}, "se/cret"},
 		{"bad bucket", map[string]string{"BACKUP_STORAGE": "s3://My_Bucket", "S3_ACCESS_KEY_ID": "k", "S3_SECRET_ACCESS_KEY": "secretkey"}, []string{"not a valid S3 bucket name"}, ""},
 		{"dotdot prefix", map[string]string{"BACKUP_STORAGE": "s3://bucket/a/../b", "S3_ACCESS_KEY_ID": "k", "S3_SECRET_ACCESS_KEY": "secretkey"}, []string{"prefix"}, ""},
 		{"credentials in the URL", map[string]string{"BACKUP_STORAGE": "s3://AKIA:hunter2secret@bucket/p"}, []string{"takes no credentials", "S3_SECRET_ACCESS_KEY"}, "hunter2secret"},

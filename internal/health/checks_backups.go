@@ -20,7 +20,11 @@ func (d Deps) backupsAge(ctx context.Context) Result {
 	}
 	l, err := d.Backups.List(ctx)
 	if err != nil {
-		return d.failed(KeyBackupsAge, "cannot list the backups in "+d.storageWords(), err)
+		what := "cannot list the backups in " + d.storageWords()
+		if le := (*backup.ListError)(nil); errors.As(err, &le) {
+			what = "cannot list the backups in " + le.Destination.String()
+		}
+		return d.failed(KeyBackupsAge, what, err)
 	}
 	maxAge := d.Thresholds.BackupMaxAge
 	res := Result{ObservedUnit: "s", Threshold: "fail when older than " + human(maxAge) + "; warn when there is none"}
@@ -61,8 +65,8 @@ func (d Deps) backupsAge(ctx context.Context) Result {
 
 // storageWords names where backups are kept, for messages.
 func (d Deps) storageWords() string {
-	if len(d.Destinations) > 1 {
-		return "every BACKUP_STORAGE destination"
+	if len(d.Destinations) > 1 || (len(d.Destinations) == 1 && d.Destinations[0] != backup.DefaultDestination) {
+		return "BACKUP_STORAGE"
 	}
 	return "BACKUP_DIR"
 }

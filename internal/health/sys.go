@@ -7,8 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/units"
 	"github.com/shirou/gopsutil/v3/cpu"
 	"github.com/shirou/gopsutil/v3/disk"
@@ -50,6 +52,10 @@ func (d Deps) lastBackupSize(ctx context.Context) int64 {
 		return 0
 	}
 	for _, b := range l.Backups {
+		// Only copies on a disk (file destinations) need room on one.
+		if b.Destination != "" && !strings.HasPrefix(b.Destination, backup.DefaultDestination) {
+			continue
+		}
 		if b.Database() == d.Database && b.Size > 0 {
 			return b.Size
 		}
