@@ -121,7 +121,9 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 
 	info, dumpErr := m.Engine.Dump(ctx, raw, opts.Progress)
 	closeErr := firstErr(gz.Close(), enc.Close()) // always: it stops pgzip's goroutines
-	sink.drain()
+	if dumpErr == nil && closeErr == nil && ctx.Err() == nil {
+		sink.drain() // else the uploads are aborted, not finished
+	}
 	if len(alive(targets)) == 0 {
 		return Manifest{}, m.failedEverywhere(name, targets)
 	}
