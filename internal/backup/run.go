@@ -258,10 +258,17 @@ func (m *Manager) commit(t *target) error {
 		return err
 	case <-timer.C:
 		_ = t.up.Abort() // cancels the completion
-		if err := <-errc; err != nil {
+		select {
+		case err := <-errc:
+			if err == nil {
+				return nil // it completed as it was stopped
+			}
 			return fmt.Errorf("%w (%v)", errStalled(m.stallTimeout()), err)
+		case <-time.After(m.stallTimeout()):
+			// Still stuck (an abort request to a silent server): the
+			// commit goroutine ends when the HTTP client gives up.
+			return errStalled(m.stallTimeout())
 		}
-		return nil // it completed as it was stopped
 	}
 }
 

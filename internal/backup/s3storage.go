@@ -447,9 +447,19 @@ func (u *s3Upload) Abort() error {
 	u.mu.Unlock()
 	_ = u.pw.CloseWithError(errUploadAborted)
 	u.cancel()
-	<-u.done
+	// minio-go now sends AbortMultipartUpload; a server that stopped
+	// answering would hold it until the HTTP client gives up (a minute):
+	// past abortWait that request goes on alone, and should it fail,
+	// Cleanup aborts the upload it lists.
+	select {
+	case <-u.done:
+	case <-time.After(abortWait):
+	}
 	return nil
 }
+
+// abortWait is how long Abort waits for the multipart upload's abort.
+const abortWait = 5 * time.Second
 
 // S3Error is a failed request to an S3 storage. Its message names the
 // operation, the object and the storage, and, where there is one, what the
