@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
+	"github.com/cantina-pos/cantina-ops/internal/cache"
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/logging"
@@ -28,8 +29,10 @@ import (
 
 // Deps are the connections handlers use.
 type Deps struct {
-	Redis  redis.UniversalClient // the queue Redis
-	DB     *sql.DB               // the POS database
+	Redis redis.UniversalClient // the queue Redis
+	// Cache is the POS's cache Redis (CACHE_REDIS_URL); nil: Redis.
+	Cache  redis.UniversalClient
+	DB     *sql.DB // the POS database
 	Logger *slog.Logger
 	// Notifier queues notification emails; nil notifies nobody.
 	Notifier *notify.Notifier
@@ -63,6 +66,11 @@ func handlers(cfg *config.Config, d Deps) *registry {
 	e := &emailHandler{enabled: cfg.Email.Enabled(), renderer: notify.NewRenderer(cfg),
 		mailer: notify.NewSMTP(cfg.Email), log: d.Logger}
 	register(r, d.Logger, e.run, nil)
+	c := &cacheInvalidator{rdb: d.Cache, ks: cache.KeyspaceOf(cfg), shared: cache.SharedWithQueue(cfg), log: d.Logger}
+	if c.rdb == nil {
+		c.rdb = d.Redis
+	}
+	register(r, d.Logger, c.run, nil)
 	return r
 }
 
