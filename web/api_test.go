@@ -44,25 +44,19 @@ func apiServer(t *testing.T, tokens string) (*httptest.Server, *redis.Client) {
 	return ts, rdb
 }
 
-// post sends body to the invalidate route; mod may change the request.
+// post sends body to the invalidate route as the POS does; mod may change
+// the request after that.
 func post(t *testing.T, ts *httptest.Server, body string, mod func(*http.Request)) response {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, ts.URL+invalidatePath, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+testToken)
-	if mod != nil {
-		mod(req)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return response{res.StatusCode, string(b), res.Header}
+	return do(t, http.MethodPost, ts.URL+invalidatePath, func(r *http.Request) {
+		r.Body = io.NopCloser(strings.NewReader(body))
+		r.ContentLength = int64(len(body))
+		r.Header.Set("Content-Type", "application/json")
+		r.Header.Set("Authorization", "Bearer "+testToken)
+		if mod != nil {
+			mod(r)
+		}
+	})
 }
 
 // queued is the number of tasks in every queue.

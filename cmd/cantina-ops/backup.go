@@ -32,28 +32,7 @@ func backupCommands() []command {
 }
 
 func runBackup(ctx context.Context, a *app, args []string) error {
-	if len(args) > 0 {
-		for _, c := range backupCommands() {
-			if c.name == args[0] {
-				return c.run(ctx, a, args[1:])
-			}
-		}
-	}
-	w := a.stderr
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		w = a.stdout
-	}
-	fmt.Fprintln(w, "Usage:")
-	for _, c := range backupCommands() {
-		fmt.Fprintf(w, "  cantina-ops backup %s %s\n", c.name, c.summary)
-	}
-	switch {
-	case len(args) == 0:
-		return errUsage
-	case w == a.stdout:
-		return nil
-	}
-	return fmt.Errorf("%w: unknown backup command %q", errUsage, args[0])
+	return runGroup(ctx, a, "backup", backupCommands(), args)
 }
 
 // backupFlags returns the FlagSet of a backup subcommand.

@@ -105,6 +105,34 @@ func exitCode(stderr io.Writer, err error) int {
 	}
 }
 
+// runGroup runs the subcommand of a command group (backup, cache) that
+// args name, or prints the group's usage: to stdout for --help, else to
+// stderr with a usage error.
+func runGroup(ctx context.Context, a *app, group string, cmds []command, args []string) error {
+	if len(args) > 0 {
+		for _, c := range cmds {
+			if c.name == args[0] {
+				return c.run(ctx, a, args[1:])
+			}
+		}
+	}
+	w := a.stderr
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		w = a.stdout
+	}
+	fmt.Fprintln(w, "Usage:")
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  cantina-ops %s %s %s\n", group, c.name, c.summary)
+	}
+	switch {
+	case len(args) == 0:
+		return errUsage
+	case w == a.stdout:
+		return nil
+	}
+	return fmt.Errorf("%w: unknown %s command %q", errUsage, group, args[0])
+}
+
 // newFlags returns a FlagSet for a subcommand that reports errors as usage errors.
 func newFlags(a *app, name, args string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
