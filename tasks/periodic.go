@@ -6,7 +6,9 @@ import "github.com/cantina-pos/cantina-ops/internal/config"
 // The worker registers a handler for each (a worker test checks it), and
 // the scheduler enqueues those that are Scheduled.
 func All() []Args {
-	return []Args{BackupRun{}, BackupCleanup{}, BackupVerify{}, HealthCheck{}, EmailSend{}}
+	return []Args{BackupRun{}, BackupCleanup{}, BackupVerify{}, HealthCheck{}, EmailSend{},
+		CacheAudit{},
+	}
 }
 
 // Scheduled is a payload type the scheduler enqueues on a cron spec.

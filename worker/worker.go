@@ -28,8 +28,10 @@ import (
 
 // Deps are the connections handlers use.
 type Deps struct {
-	Redis  redis.UniversalClient // the queue Redis
-	DB     *sql.DB               // the POS database
+	Redis redis.UniversalClient // the queue Redis
+	// Cache is the POS's cache Redis (CACHE_REDIS_URL); nil: Redis.
+	Cache  redis.UniversalClient
+	DB     *sql.DB // the POS database
 	Logger *slog.Logger
 	// Notifier queues notification emails; nil notifies nobody.
 	Notifier *notify.Notifier
@@ -63,6 +65,11 @@ func handlers(cfg *config.Config, d Deps) *registry {
 	e := &emailHandler{enabled: cfg.Email.Enabled(), renderer: notify.NewRenderer(cfg),
 		mailer: notify.NewSMTP(cfg.Email), log: d.Logger}
 	register(r, d.Logger, e.run, nil)
+	cacheRDB := d.Cache
+	if cacheRDB == nil {
+		cacheRDB = d.Redis
+	}
+	register(r, d.Logger, NewCacheAudit(cfg, cacheRDB, d.Logger).Run, nil)
 	return r
 }
 

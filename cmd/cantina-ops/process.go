@@ -117,7 +117,7 @@ func (d *deps) worker() (process, error) {
 		return nil, err
 	}
 	return worker.New(d.cfg, worker.Deps{Redis: d.rdb, DB: d.db, Logger: d.log, Notifier: d.notifier(), Backups: backups,
-		Health: d.healthChecker(backups)}), nil
+		Health: d.healthChecker(backups), Cache: d.cacheRedis()}), nil
 }
 
 // listing is the backup manager without a dump engine: it lists, which is
