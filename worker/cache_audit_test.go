@@ -30,7 +30,7 @@ func TestCacheAuditTask(t *testing.T) {
 		warning string
 	}{
 		{"findings", map[string]time.Duration{"productos:1": time.Minute, "productos:2": time.Hour, "dashboard:1": 0}, 1, 1,
-			"1 dashboard keys without TTL, 1 productos keys over the policy of 5m0s"},
+			"1 productos keys over the policy of 5m0s, 1 dashboard keys without TTL"},
 		{"clean", map[string]time.Duration{"productos:1": time.Minute, "dashboard:1": 30 * time.Second}, 0, 0, ""},
 	}
 	for _, tt := range tests {
