@@ -1,6 +1,7 @@
 // Package web is the HTTP process: liveness and readiness probes for the
-// load balancer, and the asynqmon console behind a login. Every error is a
-// JSON body with a 4xx/5xx status, never an HTML page.
+// load balancer, the API for the POS (api.go), and the asynqmon console
+// behind a login. Every error is a JSON body with a 4xx/5xx status, never
+// an HTML page.
 package web
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/hibiken/asynqmon"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cantina-pos/cantina-ops/internal/cache/cacheclient"
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/conn"
 	"github.com/cantina-pos/cantina-ops/internal/health"
@@ -51,6 +53,7 @@ type Server struct {
 	readiness *health.Rounds        // /ready/, cached briefly in this process
 	rounds    *health.Rounds        // /health/, shared with the other replicas
 	console   *asynqmon.HTTPHandler // nil when no console credentials are set
+	cache     *cacheclient.Client   // enqueues cache invalidations (api.go)
 	handler   http.Handler
 }
 
@@ -70,6 +73,7 @@ func New(cfg *config.Config, d Deps) *Server {
 		d.Metrics.Health = s.lastRound
 	}
 	mux.Handle("/metrics", method(http.MethodGet, s.metrics(d)))
+	s.api(mux, cacheclient.New(cfg, d.Redis))
 	if cfg.ConsoleUser != "" && cfg.ConsolePassword.IsSet() {
 		s.console = asynqmon.New(asynqmon.Options{
 			RootPath:     ConsolePath,

@@ -24,10 +24,7 @@ type CacheAudit struct {
 
 // NewCacheAudit audits rdb with the keyspace and policy of cfg.
 func NewCacheAudit(cfg *config.Config, rdb redis.UniversalClient, log *slog.Logger) *CacheAudit {
-	return &CacheAudit{Redis: rdb, Log: log, Options: cache.AuditOptions{
-		Keyspace: cache.Keyspace{Prefix: cfg.CacheKeyPrefix, Version: cfg.CacheVersion},
-		Policy:   cfg.CacheTTLs,
-	}}
+	return &CacheAudit{Redis: rdb, Log: log, Options: cache.AuditOptions{Keyspace: cache.KeyspaceOf(cfg), Policy: cfg.CacheTTLs}}
 }
 
 // Run implements the cache:audit body.

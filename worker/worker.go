@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
+	"github.com/cantina-pos/cantina-ops/internal/cache"
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/logging"
@@ -69,6 +70,8 @@ func handlers(cfg *config.Config, d Deps) *registry {
 	if cacheRDB == nil {
 		cacheRDB = d.Redis
 	}
+	c := &cacheInvalidator{rdb: cacheRDB, ks: cache.KeyspaceOf(cfg), shared: cache.SharedWithQueue(cfg), log: d.Logger}
+	register(r, d.Logger, c.run, nil)
 	register(r, d.Logger, NewCacheAudit(cfg, cacheRDB, d.Logger).Run, nil)
 	return r
 }

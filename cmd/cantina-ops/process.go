@@ -13,6 +13,7 @@ import (
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/backup/setup"
+	"github.com/cantina-pos/cantina-ops/internal/cache"
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/conn"
 	"github.com/cantina-pos/cantina-ops/internal/health"
@@ -84,7 +85,7 @@ func (d *deps) probeDB() *sql.DB {
 func (d *deps) cacheRedis() *redis.Client {
 	d.cacheOnce.Do(func() {
 		d.cache = d.rdb
-		if d.cfg.CacheRedis.String() != d.cfg.Redis.String() {
+		if !cache.SharedWithQueue(d.cfg) {
 			d.cache = conn.Redis(d.cfg.CacheRedis)
 		}
 	})

@@ -97,6 +97,10 @@ type Config struct {
 	ConsoleUser     string
 	ConsolePassword Secret
 
+	// APITokens are the callers of the HTTP API (API_TOKENS); none: the
+	// API answers 403.
+	APITokens []APIToken
+
 	LogLevel  slog.Level
 	LogFormat string // "json" or "text"; "" means json, or text on a TTY
 	// LogFile, when set, receives every log line too (LOG_FILE), rotated
@@ -314,6 +318,8 @@ func Load(lookup Lookup) (*Config, error) {
 	case c.ConsoleUser == "" && c.ConsolePassword != "":
 		p.fail("CONSOLE_USER", "CONSOLE_USER and CONSOLE_PASSWORD must be set together; CONSOLE_USER is missing")
 	}
+
+	c.APITokens = p.apiTokens()
 
 	c.LogLevel = p.logLevel("LOG_LEVEL")
 	switch f := strings.ToLower(p.str("LOG_FORMAT", "")); f {

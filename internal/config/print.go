@@ -77,6 +77,7 @@ func (c *Config) Settings() []Setting {
 		{"WORKER_SHUTDOWN_TIMEOUT", c.WorkerShutdownTimeout.String()},
 		{"CONSOLE_USER", c.ConsoleUser},
 		{"CONSOLE_PASSWORD", c.ConsolePassword.String()},
+		{"API_TOKENS", c.apiTokensSetting()},
 		{"LOG_LEVEL", strings.ToLower(c.LogLevel.String())},
 		{"LOG_FORMAT", c.LogFormat},
 		{"LOG_FILE", c.LogFile.Path},
@@ -107,6 +108,10 @@ func (c *Config) Secrets() Secrets {
 	values := []string{c.DB.Password.Reveal(), c.Email.Password.Reveal(), c.ConsolePassword.Reveal(), c.MetricsToken.Reveal(), c.S3.SecretAccessKey.Reveal()}
 	names := []string{c.DB.Name, c.DB.User, c.DB.Host, c.Email.Host, c.Email.User, c.Email.From, c.ConsoleUser, c.S3.AccessKeyID, c.S3.Endpoint}
 	names = append(names, c.Email.To...)
+	for _, t := range c.APITokens {
+		values = append(values, t.Token.Reveal())
+		names = append(names, t.Name)
+	}
 	for _, r := range []Redis{c.Redis, c.CacheRedis} {
 		if r.URL == nil {
 			continue
