@@ -192,9 +192,10 @@ func TestDjangoClient(t *testing.T) {
 	if got := strings.Join(check.Recomputed, ","); got != "menu(5),reporte(1)" {
 		t.Errorf("recomputed %s, want menu(5),reporte(1)", got)
 	}
-	// The tag's set went with its members; the other tags' stay.
-	if n, _ := crdb.Exists(ctx, ks.TagSet("categoria:5")).Result(); n != 0 {
-		t.Errorf("tag set %s survived its invalidation", ks.TagSet("categoria:5"))
+	// The tag's set went with its members: now it holds only what check's
+	// recomputed menu(5) tagged anew. The other tags' sets stay.
+	if m, err := crdb.SMembers(ctx, ks.TagSet("categoria:5")).Result(); err != nil || len(m) != 1 || m[0] != fill.Keys["menu(5)"] {
+		t.Errorf("tag set %s holds %v (%v), want only the recomputed %s", ks.TagSet("categoria:5"), m, err, fill.Keys["menu(5)"])
 	}
 	if n, _ := crdb.Exists(ctx, ks.TagSet("categoria:6"), ks.TagSet("ofertas")).Result(); n != 2 {
 		t.Errorf("%d of the 2 untouched tag sets left", n)
