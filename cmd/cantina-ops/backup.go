@@ -32,8 +32,14 @@ func backupCommands() []command {
 }
 
 func runBackup(ctx context.Context, a *app, args []string) error {
+	return runGroup(ctx, a, "backup", backupCommands(), args)
+}
+
+// runGroup runs the subcommand of a command group (`backup`, `cache`)
+// that args name, or prints the group's usage.
+func runGroup(ctx context.Context, a *app, group string, cmds []command, args []string) error {
 	if len(args) > 0 {
-		for _, c := range backupCommands() {
+		for _, c := range cmds {
 			if c.name == args[0] {
 				return c.run(ctx, a, args[1:])
 			}
@@ -44,8 +50,8 @@ func runBackup(ctx context.Context, a *app, args []string) error {
 		w = a.stdout
 	}
 	fmt.Fprintln(w, "Usage:")
-	for _, c := range backupCommands() {
-		fmt.Fprintf(w, "  cantina-ops backup %s %s\n", c.name, c.summary)
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  cantina-ops %s %s %s\n", group, c.name, c.summary)
 	}
 	switch {
 	case len(args) == 0:
@@ -53,7 +59,7 @@ func runBackup(ctx context.Context, a *app, args []string) error {
 	case w == a.stdout:
 		return nil
 	}
-	return fmt.Errorf("%w: unknown backup command %q", errUsage, args[0])
+	return fmt.Errorf("%w: unknown %s command %q", errUsage, group, args[0])
 }
 
 // backupFlags returns the FlagSet of a backup subcommand.
