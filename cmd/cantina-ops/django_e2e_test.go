@@ -98,7 +98,7 @@ func TestDjangoClient(t *testing.T) {
 	})
 
 	pyEnv := []string{
-		"PATH=" + os.Getenv("PATH"),
+		"PATH=" + os.Getenv("PATH"), "PYTHONDONTWRITEBYTECODE=1", // no __pycache__ in the repo
 		"PYTHONPATH=" + filepath.Join("..", "..", "contrib", "django"),
 		"CACHE_LOCATION=" + cacheDB.URL(), "KEY_PREFIX=" + prefix, "VERSION=7",
 		"CANTINA_OPS_URL=" + base, "CANTINA_OPS_TOKEN=" + token,
