@@ -112,7 +112,7 @@ func TestSlotID(t *testing.T) {
 // TestEntries: every periodic task type gets its spec from its variable.
 func TestEntries(t *testing.T) {
 	cfg := &config.Config{HealthSchedule: "0 * * * *", BackupSchedule: "0 2 * * *",
-		CleanupSchedule: "30 2 * * *", BackupVerifySchedule: "0 4 * * 0", BackupTimeout: 3 * time.Hour}
+		CleanupSchedule: "30 2 * * *", BackupVerifySchedule: "0 4 * * 0", CacheAuditSchedule: "0 3 * * *", BackupTimeout: 3 * time.Hour}
 	entries, err := Entries(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +122,7 @@ func TestEntries(t *testing.T) {
 		got[e.Task.Type()] = e.Spec
 	}
 	want := map[string]string{tasks.TypeHealthCheck: "0 * * * *", tasks.TypeBackupRun: "0 2 * * *",
-		tasks.TypeBackupCleanup: "30 2 * * *", tasks.TypeBackupVerify: "0 4 * * 0"}
+		tasks.TypeBackupCleanup: "30 2 * * *", tasks.TypeBackupVerify: "0 4 * * 0", tasks.TypeCacheAudit: "0 3 * * *"}
 	if !maps.Equal(got, want) {
 		t.Errorf("Entries = %v, want %v", got, want)
 	}

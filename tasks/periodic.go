@@ -7,7 +7,7 @@ import "github.com/cantina-pos/cantina-ops/internal/config"
 // the scheduler enqueues those that are Scheduled.
 func All() []Args {
 	return []Args{BackupRun{}, BackupCleanup{}, BackupVerify{}, HealthCheck{}, EmailSend{},
-		CacheInvalidate{},
+		CacheInvalidate{}, CacheAudit{},
 	}
 }
 

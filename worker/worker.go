@@ -66,11 +66,13 @@ func handlers(cfg *config.Config, d Deps) *registry {
 	e := &emailHandler{enabled: cfg.Email.Enabled(), renderer: notify.NewRenderer(cfg),
 		mailer: notify.NewSMTP(cfg.Email), log: d.Logger}
 	register(r, d.Logger, e.run, nil)
-	c := &cacheInvalidator{rdb: d.Cache, ks: cache.KeyspaceOf(cfg), shared: cache.SharedWithQueue(cfg), log: d.Logger}
-	if c.rdb == nil {
-		c.rdb = d.Redis
+	cacheRDB := d.Cache
+	if cacheRDB == nil {
+		cacheRDB = d.Redis
 	}
+	c := &cacheInvalidator{rdb: cacheRDB, ks: cache.KeyspaceOf(cfg), shared: cache.SharedWithQueue(cfg), log: d.Logger}
 	register(r, d.Logger, c.run, nil)
+	register(r, d.Logger, NewCacheAudit(cfg, cacheRDB, d.Logger).Run, nil)
 	return r
 }
 

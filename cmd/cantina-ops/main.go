@@ -32,7 +32,7 @@ func commands() []command {
 		{"notify", "notify test: send a test email and report the SMTP outcome", runNotify},
 		{"config", "config check: validate and print the effective config", runConfig},
 		{"backup", "backup run|list|verify|restore|cleanup: make and manage backups", runBackup},
-		{"cache", "cache invalidate: delete stale entries of the POS cache", runCache},
+		{"cache", "cache invalidate|stats: delete stale entries of the POS cache; audit its keys and TTLs", runCache},
 		{"demo", "demo seed: create and fill the demo POS database", runDemo},
 		{"version", "print the version, commit and Go version", runVersion},
 	}

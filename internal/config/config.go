@@ -32,6 +32,10 @@ type Config struct {
 	// CacheKeyPrefix and CacheVersion are the POS's Django KEY_PREFIX and VERSION.
 	CacheKeyPrefix string
 	CacheVersion   int
+	// CacheTTLs is the TTL policy per kind of cache key (CACHE_TTLS) and
+	// CacheAuditSchedule when cache:audit checks the keyspace against it.
+	CacheTTLs          CacheTTLs
+	CacheAuditSchedule string
 
 	DB DB
 
@@ -242,6 +246,7 @@ func Load(lookup Lookup) (*Config, error) {
 	}
 	c.CacheKeyPrefix = p.str("CACHE_KEY_PREFIX", "")
 	c.CacheVersion = p.integer("CACHE_VERSION", 1, 0, 1<<31-1)
+	c.CacheTTLs = p.cacheTTLs()
 
 	c.DB = p.database()
 
@@ -265,6 +270,7 @@ func Load(lookup Lookup) (*Config, error) {
 	c.BackupSchedule = p.schedule("BACKUP_SCHEDULE", DefaultBackupSchedule)
 	c.CleanupSchedule = p.schedule("CLEANUP_SCHEDULE", DefaultCleanupSchedule)
 	c.HealthSchedule = p.schedule("HEALTH_SCHEDULE", DefaultHealthSchedule)
+	c.CacheAuditSchedule = p.schedule("CACHE_AUDIT_SCHEDULE", DefaultCacheAuditSchedule)
 	c.BackupVerifySchedule = DefaultVerifySchedule
 	if v := p.str("BACKUP_VERIFY_SCHEDULE", ""); strings.EqualFold(v, ScheduleOff) {
 		c.BackupVerifySchedule = ScheduleOff // a worker without the age identity cannot drill
