@@ -114,7 +114,18 @@ STARTED=$(date -u '+%Y-%m-%d %H:%M UTC')
 UPTIME_BEFORE=$(uptime)
 "${CB[@]}" delete "${CB_FLAGS[@]}" -rounds "$ROUNDS" -out "$WORK/delete.tsv"
 UPTIME_MID=$(uptime)
-"${CB[@]}" latency "${CB_FLAGS[@]}" -rate "$RATE" -duration "${DURATION}s" -out "$WORK/latency.tsv"
+REDIS_PID=${SVC_PIDS[0]}
+r0=$(pid_ticks "$REDIS_PID")
+w0=$(pid_ticks "$WEB_PID")
+b0=$(busy_ticks)
+t0=$(date +%s.%N)
+"${CB[@]}" latency "${CB_FLAGS[@]}" -rate "$RATE" -duration "${DURATION}s" -out "$WORK/latency.tsv" -stats "$WORK/commandstats.tsv"
+t1=$(date +%s.%N)
+# cores LO HI: CPU ticks over the latency run's wall time, in cores.
+cores() { awk -v a="$1" -v b="$2" -v hz="$CLK_TCK" -v t0="$t0" -v t1="$t1" 'BEGIN { printf "%.2f", (b - a) / hz / (t1 - t0) }'; }
+REDIS_CORES=$(cores "$r0" "$(pid_ticks "$REDIS_PID")")
+WEB_CORES=$(cores "$w0" "$(pid_ticks "$WEB_PID")")
+BUSY_CORES=$(cores "$b0" "$(busy_ticks)")
 UPTIME_AFTER=$(uptime)
 ENDED=$(date -u '+%H:%M UTC')
 
@@ -190,6 +201,15 @@ P99=$(lat 0.99)
 	echo "Latency from each request's scheduled send time (open loop: no coordinated omission) to its"
 	echo "answer; percentiles over the 200s. Checked: $WRONG_DELETED answers of 200 with deleted ≠ 1;"
 	echo "$CHECKED keys looked up (EXISTS) right after their 200, $PRESENT still present."
+	echo
+	echo "CPU during the latency run (warm-up included), in cores of $(nproc): cantina-ops all $WEB_CORES,"
+	echo "Redis $REDIS_CORES, the whole machine $BUSY_CORES (cachebench and the other sessions' load included)."
+	echo
+	echo "Redis commands during the measured part (INFO commandstats, the most called first):"
+	echo
+	echo "| command | calls | per request | per second | Redis time |"
+	echo "|---|---|---|---|---|"
+	awk -F'\t' -v n="$MEASURED" 'NR > 1 && NR <= 11 { printf "| %s | %s | %.1f | %s | %s ms |\n", $1, $2, $2 / n, $3, $4 }' "$WORK/commandstats.tsv"
 	echo
 	echo "### Every delete run"
 	echo

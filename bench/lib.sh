@@ -93,14 +93,15 @@ bench_seed() {
 }
 
 CLK_TCK=$(getconf CLK_TCK)
-# server_ticks: CPU time (user+system, in clock ticks) the MariaDB server
-# has used so far.
-server_ticks() {
+# pid_ticks PID: CPU time (user+system, in clock ticks) PID has used so far.
+pid_ticks() {
 	local stat rest
-	read -r stat <"/proc/$MYSQL_PID/stat"
+	read -r stat <"/proc/$1/stat"
 	rest=${stat##*) }
 	awk '{ print $12 + $13 }' <<<"$rest" # utime, stime: fields 14 and 15
 }
+# server_ticks: CPU time (clock ticks) the MariaDB server has used so far.
+server_ticks() { pid_ticks "$MYSQL_PID"; }
 # busy_ticks: CPU time (clock ticks) the whole machine has spent not idle.
 busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 

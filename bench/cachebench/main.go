@@ -374,6 +374,7 @@ func runLatency(args []string) error {
 	duration := fs.Duration("duration", 30*time.Second, "length of the measured load")
 	warmup := fs.Duration("warmup", 2*time.Second, "load before the measured part, not counted")
 	out := fs.String("out", "latency.tsv", "one row per request")
+	statsOut := fs.String("stats", "commandstats.tsv", "Redis commands run during the measured load")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -399,12 +400,21 @@ func runLatency(args []string) error {
 		err     string
 	}
 	samples := make([]sample, total)
+	var before map[string][2]int64
+	var err error
+	measureAt := time.Now()
 	interval := time.Second / time.Duration(*rate)
 	var wg sync.WaitGroup
 	start := time.Now().Add(100 * time.Millisecond)
 	for i := range total {
 		at := start.Add(time.Duration(i) * interval)
 		time.Sleep(time.Until(at))
+		if i == warm {
+			if before, err = commandStats(ctx, rdb); err != nil {
+				return err
+			}
+			measureAt = time.Now()
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -425,6 +435,13 @@ func runLatency(args []string) error {
 		}()
 	}
 	wg.Wait()
+	after, err := commandStats(ctx, rdb)
+	if err != nil {
+		return err
+	}
+	if err := writeStats(*statsOut, before, after, time.Since(measureAt)); err != nil {
+		return err
+	}
 	f, err := os.Create(*out)
 	if err != nil {
 		return err
@@ -435,4 +452,60 @@ func runLatency(args []string) error {
 		fmt.Fprintf(f, "%d\t%t\t%.3f\t%d\t%d\t%d\t%s\n", i, i < warm, float64(s.lat.Microseconds())/1000, s.code, s.deleted, s.present, s.err)
 	}
 	return nil
+}
+
+// commandStats reads Redis's INFO commandstats: calls and microseconds of
+// each command since start-up.
+func commandStats(ctx context.Context, rdb *redis.Client) (map[string][2]int64, error) {
+	info, err := rdb.Info(ctx, "commandstats").Result()
+	if err != nil {
+		return nil, fmt.Errorf("info commandstats: %w", err)
+	}
+	out := map[string][2]int64{}
+	for line := range strings.Lines(info) {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		name, found := strings.CutPrefix(name, "cmdstat_")
+		if !ok || !found {
+			continue
+		}
+		var v [2]int64
+		for field := range strings.SplitSeq(rest, ",") {
+			k, val, _ := strings.Cut(field, "=")
+			switch k {
+			case "calls":
+				v[0], _ = strconv.ParseInt(val, 10, 64)
+			case "usec":
+				v[1], _ = strconv.ParseInt(val, 10, 64)
+			}
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+// writeStats writes the commands run between two readings, most called
+// first: calls, calls per second, and Redis's time in them.
+func writeStats(path string, before, after map[string][2]int64, d time.Duration) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	type row struct {
+		name        string
+		calls, usec int64
+	}
+	var rows []row
+	for name, a := range after {
+		b := before[name]
+		if a[0] > b[0] {
+			rows = append(rows, row{name, a[0] - b[0], a[1] - b[1]})
+		}
+	}
+	slices.SortFunc(rows, func(x, y row) int { return int(y.calls - x.calls) })
+	fmt.Fprintf(f, "command\tcalls\tcalls_per_s\tredis_ms\n")
+	for _, r := range rows {
+		fmt.Fprintf(f, "%s\t%d\t%.0f\t%.0f\n", r.name, r.calls, float64(r.calls)/d.Seconds(), float64(r.usec)/1000)
+	}
+	return f.Close()
 }
