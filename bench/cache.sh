@@ -66,21 +66,7 @@ for c in redis-server redis-cli curl; do
 done
 /usr/bin/python3 -c 'import django, django_redis' || svc_die "Debian's python3-django and python3-django-redis are not importable by /usr/bin/python3"
 
-WORK=""
-# shellcheck disable=SC2317 # trap handler
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	svc_stop_all
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	[ "$rc" -ne 0 ] && log "FAILED (exit $rc)"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cantina-bench-cache.XXXXXX")
+bench_work cache
 bench_binary "$WORK"
 log "building cachebench"
 go build -o "$WORK/cachebench" ./bench/cachebench
