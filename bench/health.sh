@@ -54,21 +54,7 @@ for c in redis-server redis-cli mariadbd mariadb wrk curl; do
 	command -v "$c" >/dev/null 2>&1 || svc_die "$c is missing after installing packages"
 done
 
-WORK=""
-# shellcheck disable=SC2317 # trap handler
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	svc_stop_all
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	[ "$rc" -ne 0 ] && log "FAILED (exit $rc)"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cantina-bench-health.XXXXXX")
+bench_work health
 bench_binary "$WORK"
 
 svc_start_on redis 6590 svc_start_redis "$WORK/redis"

@@ -24,6 +24,26 @@ bench_binary() {
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 
+# bench_work NAME: sets WORK to a new temp dir and arranges that on exit
+# (or Ctrl-C, SIGTERM) every server this shell started is stopped
+# (svc_stop_all) and WORK removed; a failed run says so.
+bench_work() {
+	WORK=""
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	WORK=$(mktemp -d "${TMPDIR:-/tmp}/cantina-bench-$1.XXXXXX")
+}
+# shellcheck disable=SC2317 # trap handler
+bench_cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	svc_stop_all
+	[ -n "$WORK" ] && rm -rf "$WORK"
+	[ "$rc" -ne 0 ] && log "FAILED (exit $rc)"
+	exit "$rc"
+}
+
 # bench_mariadb PORT: the library's MariaDB with the benchmark's buffer pool,
 # redo log and packet size (the same server for every tool); the first start
 # after a killed run may recover for a while.
@@ -93,14 +113,15 @@ bench_seed() {
 }
 
 CLK_TCK=$(getconf CLK_TCK)
-# server_ticks: CPU time (user+system, in clock ticks) the MariaDB server
-# has used so far.
-server_ticks() {
+# pid_ticks PID: CPU time (user+system, in clock ticks) PID has used so far.
+pid_ticks() {
 	local stat rest
-	read -r stat <"/proc/$MYSQL_PID/stat"
+	read -r stat <"/proc/$1/stat"
 	rest=${stat##*) }
 	awk '{ print $12 + $13 }' <<<"$rest" # utime, stime: fields 14 and 15
 }
+# server_ticks: CPU time (clock ticks) the MariaDB server has used so far.
+server_ticks() { pid_ticks "$MYSQL_PID"; }
 # busy_ticks: CPU time (clock ticks) the whole machine has spent not idle.
 busy_ticks() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat; }
 
