@@ -41,7 +41,7 @@ func (CacheInvalidate) TaskType() string { return TypeCacheInvalidate }
 // minutes per attempt, enough to SCAN a cache of millions of keys.
 func (CacheInvalidate) InsertOpts(Limits) []asynq.Option {
 	return []asynq.Option{
-		asynq.Queue(QueueDefault),
+		asynq.Queue(QueueCache),
 		asynq.MaxRetry(5),
 		asynq.Timeout(5 * time.Minute),
 		asynq.Retention(CacheInvalidateRetention),

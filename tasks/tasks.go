@@ -10,6 +10,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -31,15 +32,41 @@ const (
 	QueueCritical = "critical"
 	QueueDefault  = "default"
 	QueueLow      = "low"
+	// QueueCache holds cache:invalidate alone. The worker serves it with a
+	// server of its own that looks for new tasks every FastPollInterval
+	// (the others wait up to a second when idle), so that an invalidation
+	// the POS waits for is done in milliseconds.
+	QueueCache = "cache"
 )
+
+// FastPollInterval is how often the worker looks for new tasks in
+// QueueCache when it is empty: about 200 cheap Redis scripts a second
+// while idle, for a pickup within a few milliseconds.
+const FastPollInterval = 5 * time.Millisecond
 
 // SchedulerLeaseKey is the queue Redis key the scheduler leader holds
 // (package scheduler); the health check scheduler:leader reads it.
 const SchedulerLeaseKey = "cantina:scheduler:leader"
 
-// Queues maps queue names to priorities for the worker.
+// Queues maps queue names to priorities for the worker's main server.
 func Queues() map[string]int {
 	return map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
+}
+
+// FastQueues are the queues of the worker's fast server (FastPollInterval).
+func FastQueues() map[string]int { return map[string]int{QueueCache: 1} }
+
+// AllQueues names every queue, sorted: what monitoring looks at.
+func AllQueues() []string {
+	var out []string
+	for q := range Queues() {
+		out = append(out, q)
+	}
+	for q := range FastQueues() {
+		out = append(out, q)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Args is a task payload: a JSON-encodable struct that names its task type

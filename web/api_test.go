@@ -182,7 +182,7 @@ func TestAPIWait(t *testing.T) {
 	rdb.Set(ctx, ks.Key("productos:1"), "v", 0)
 	rdb.Set(ctx, ks.Key("productos:2"), "v", 0)
 	rdb.Set(ctx, ks.Key("dashboard:1"), "v", 0)
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: tasks.Queues(), LogLevel: asynq.FatalLevel})
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: tasks.FastQueues(), LogLevel: asynq.FatalLevel})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(tasks.TypeCacheInvalidate, func(ctx context.Context, t *asynq.Task) error {
 		a, err := tasks.Decode[tasks.CacheInvalidate](t)

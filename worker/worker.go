@@ -76,17 +76,19 @@ func handlers(cfg *config.Config, d Deps) *registry {
 	return r
 }
 
-// Server is a configured asynq server and its handlers.
+// Server is the configured asynq servers and their handlers: the main one
+// on tasks.Queues, and a fast one on tasks.FastQueues (cache
+// invalidations) that looks for new tasks every tasks.FastPollInterval.
 type Server struct {
-	srv *asynq.Server
-	mux *asynq.ServeMux
-	log *slog.Logger
+	srv, fast *asynq.Server
+	mux       *asynq.ServeMux
+	log       *slog.Logger
 }
 
 // New configures the server. d.Redis is shared, not closed by the server.
 func New(cfg *config.Config, d Deps) *Server {
 	log := d.Logger.With("process", "worker")
-	srv := asynq.NewServerFromRedisClient(d.Redis, asynq.Config{
+	conf := asynq.Config{
 		Concurrency:     cfg.WorkerConcurrency,
 		Queues:          tasks.Queues(),
 		ShutdownTimeout: cfg.WorkerShutdownTimeout,
@@ -98,10 +100,16 @@ func New(cfg *config.Config, d Deps) *Server {
 				log.Warn("queue redis unreachable", "err", err)
 			}
 		},
-	})
+	}
+	srv := asynq.NewServerFromRedisClient(d.Redis, conf)
+	fastConf := conf
+	fastConf.Queues = tasks.FastQueues()
+	fastConf.TaskCheckInterval = tasks.FastPollInterval
+	fastConf.HealthCheckFunc = nil // the main server reports an unreachable Redis
+	fast := asynq.NewServerFromRedisClient(d.Redis, fastConf)
 	d.Logger = log
 	r := handlers(cfg, d)
-	return &Server{srv: srv, mux: r.mux, log: log}
+	return &Server{srv: srv, fast: fast, mux: r.mux, log: log}
 }
 
 // Run processes tasks until ctx is done, then shuts down: it stops taking
@@ -111,10 +119,17 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.srv.Start(s.mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	s.log.Info("worker started", "queues", tasks.Queues())
+	if err := s.fast.Start(s.mux); err != nil {
+		s.srv.Shutdown()
+		return fmt.Errorf("start worker (cache queue): %w", err)
+	}
+	s.log.Info("worker started", "queues", tasks.AllQueues())
 	<-ctx.Done()
 	s.log.Info("worker stopping")
+	done := make(chan struct{})
+	go func() { s.fast.Shutdown(); close(done) }()
 	s.srv.Shutdown()
+	<-done
 	s.log.Info("worker stopped")
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/logging"
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
+	"github.com/cantina-pos/cantina-ops/tasks"
 	"github.com/cantina-pos/cantina-ops/worker"
 )
 
@@ -43,7 +44,7 @@ func TestCacheInvalidateCommand(t *testing.T) {
 	if code, out := run(); code != 2 || !strings.Contains(out, "nothing to invalidate") {
 		t.Fatalf("no selector: exit %d: %s", code, out)
 	}
-	info, err := asynq.NewInspectorFromRedisClient(rdb).GetQueueInfo("default")
+	info, err := asynq.NewInspectorFromRedisClient(rdb).GetQueueInfo(tasks.QueueCache)
 	if err != nil || info.Size != 1 {
 		t.Fatalf("queue: %+v %v; want the one task", info, err)
 	}

@@ -160,7 +160,7 @@ func TestDjangoClient(t *testing.T) {
 			continue
 		}
 		testenv.Eventually(t, 30*time.Second, "cache:invalidate "+id+" completed", func() bool {
-			for q := range tasks.Queues() {
+			for _, q := range tasks.AllQueues() {
 				if ti, err := insp.GetTaskInfo(q, id); err == nil {
 					return ti.State == asynq.TaskStateCompleted
 				} else if !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {

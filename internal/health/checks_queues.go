@@ -16,11 +16,7 @@ func (d Deps) queuesLatency(ctx context.Context) Result {
 	if d.Inspector == nil {
 		return notConfigured("the queue inspector")
 	}
-	names := make([]string, 0, len(tasks.Queues()))
-	for q := range tasks.Queues() {
-		names = append(names, q)
-	}
-	slices.Sort(names)
+	names := tasks.AllQueues()
 	infos, err := d.queueInfos(ctx, names...)
 	if err != nil {
 		return d.failed(KeyQueuesLatency, "cannot read the queues", err)

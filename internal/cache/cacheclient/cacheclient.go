@@ -108,7 +108,7 @@ func (c *Client) Enqueue(ctx context.Context, r cache.Request) (id string, coale
 		if !errors.Is(err, asynq.ErrTaskIDConflict) {
 			return "", false, fmt.Errorf("enqueue cache invalidation: %w", err)
 		}
-		info, err := c.insp.GetTaskInfo(tasks.QueueDefault, id)
+		info, err := c.insp.GetTaskInfo(tasks.QueueCache, id)
 		switch {
 		case err == nil && info.State == asynq.TaskStatePending:
 			return id, true, nil
@@ -155,11 +155,8 @@ func (s Status) Done() bool {
 
 // Status looks the task up in every queue.
 func (c *Client) Status(ctx context.Context, id string) (Status, error) {
-	queues := make([]string, 0, len(tasks.Queues()))
-	for q := range tasks.Queues() {
-		queues = append(queues, q)
-	}
-	slices.Sort(queues)
+	// The cache queue first: where cache:invalidate tasks are.
+	queues := append([]string{tasks.QueueCache}, slices.DeleteFunc(tasks.AllQueues(), func(q string) bool { return q == tasks.QueueCache })...)
 	for _, q := range queues {
 		if err := ctx.Err(); err != nil {
 			return Status{}, err
@@ -187,8 +184,9 @@ func (c *Client) Status(ctx context.Context, id string) (Status, error) {
 	return Status{}, ErrNotFound
 }
 
-// pollInterval is how often Wait looks at the task.
-const pollInterval = 10 * time.Millisecond
+// pollInterval is how often Wait looks at the task: one Redis lookup
+// (the cache queue's) each time.
+const pollInterval = 5 * time.Millisecond
 
 // Wait polls the task until it is done or d has passed (or ctx ends), and
 // returns its last status.

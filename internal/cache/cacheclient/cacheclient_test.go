@@ -34,10 +34,10 @@ func pending(t *testing.T, insp *asynq.Inspector) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Contains(queues, tasks.QueueDefault) {
+	if !slices.Contains(queues, tasks.QueueCache) {
 		return 0
 	}
-	info, err := insp.GetQueueInfo(tasks.QueueDefault)
+	info, err := insp.GetQueueInfo(tasks.QueueCache)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestEnqueueCoalesces(t *testing.T) {
 
 	// A worker takes id1 and holds it.
 	started, release := make(chan string, 4), make(chan struct{})
-	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: tasks.Queues(), LogLevel: asynq.FatalLevel})
+	srv := asynq.NewServerFromRedisClient(rdb, asynq.Config{Concurrency: 1, Queues: tasks.FastQueues(), LogLevel: asynq.FatalLevel})
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(tasks.TypeCacheInvalidate, func(ctx context.Context, _ *asynq.Task) error {
 		id, _ := asynq.GetTaskID(ctx)
@@ -81,7 +81,7 @@ func TestEnqueueCoalesces(t *testing.T) {
 		return nil
 	})
 	// Only id1 must be picked: delete the other task first.
-	if _, err := c.insp.DeleteAllPendingTasks(tasks.QueueDefault); err != nil {
+	if _, err := c.insp.DeleteAllPendingTasks(tasks.QueueCache); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := c.Enqueue(ctx, r1); err != nil {
