@@ -33,16 +33,11 @@ const (
 	QueueDefault  = "default"
 	QueueLow      = "low"
 	// QueueCache holds cache:invalidate alone. The worker serves it with a
-	// server of its own that looks for new tasks every FastPollInterval
+	// server of its own that looks for new tasks every CACHE_INVALIDATE_POLL
 	// (the others wait up to a second when idle), so that an invalidation
 	// the POS waits for is done in milliseconds.
 	QueueCache = "cache"
 )
-
-// FastPollInterval is how often the worker looks for new tasks in
-// QueueCache when it is empty: about 200 cheap Redis scripts a second
-// while idle, for a pickup within a few milliseconds.
-const FastPollInterval = 5 * time.Millisecond
 
 // SchedulerLeaseKey is the queue Redis key the scheduler leader holds
 // (package scheduler); the health check scheduler:leader reads it.
@@ -53,7 +48,7 @@ func Queues() map[string]int {
 	return map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
 }
 
-// FastQueues are the queues of the worker's fast server (FastPollInterval).
+// FastQueues are the queues of the worker's fast server (CACHE_INVALIDATE_POLL).
 func FastQueues() map[string]int { return map[string]int{QueueCache: 1} }
 
 // AllQueues names every queue, sorted: what monitoring looks at.

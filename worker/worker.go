@@ -78,7 +78,7 @@ func handlers(cfg *config.Config, d Deps) *registry {
 
 // Server is the configured asynq servers and their handlers: the main one
 // on tasks.Queues, and a fast one on tasks.FastQueues (cache
-// invalidations) that looks for new tasks every tasks.FastPollInterval.
+// invalidations) that looks for new tasks every CACHE_INVALIDATE_POLL.
 type Server struct {
 	srv, fast *asynq.Server
 	mux       *asynq.ServeMux
@@ -104,7 +104,7 @@ func New(cfg *config.Config, d Deps) *Server {
 	srv := asynq.NewServerFromRedisClient(d.Redis, conf)
 	fastConf := conf
 	fastConf.Queues = tasks.FastQueues()
-	fastConf.TaskCheckInterval = tasks.FastPollInterval
+	fastConf.TaskCheckInterval = cfg.CachePoll
 	fastConf.HealthCheckFunc = nil // the main server reports an unreachable Redis
 	fast := asynq.NewServerFromRedisClient(d.Redis, fastConf)
 	d.Logger = log

@@ -57,3 +57,15 @@ func TestCacheErrors(t *testing.T) {
 		wantProblem(t, err, "CACHE_AUDIT_SCHEDULE", "invalid cron spec")
 	})
 }
+
+func TestCacheInvalidatePoll(t *testing.T) {
+	if c := mustLoad(t, withDB(nil)); c.CachePoll != DefaultCachePoll {
+		t.Errorf("default %s", c.CachePoll)
+	}
+	if c := mustLoad(t, withDB(map[string]string{"CACHE_INVALIDATE_POLL": "100ms"})); c.CachePoll.String() != "100ms" {
+		t.Errorf("100ms: %s", c.CachePoll)
+	}
+	for _, v := range []string{"0", "500us", "2s", "soon"} {
+		wantProblem(t, loadErr(t, withDB(map[string]string{"CACHE_INVALIDATE_POLL": v})), "CACHE_INVALIDATE_POLL")
+	}
+}

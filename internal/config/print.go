@@ -24,6 +24,7 @@ func (c *Config) Settings() []Setting {
 		{"CACHE_REDIS_URL", c.CacheRedis.String()},
 		{"CACHE_KEY_PREFIX", c.CacheKeyPrefix},
 		{"CACHE_VERSION", strconv.Itoa(c.CacheVersion)},
+		{"CACHE_INVALIDATE_POLL", c.CachePoll.String()},
 		{"CACHE_TTLS", c.CacheTTLs.String()},
 		{"CACHE_AUDIT_SCHEDULE", c.CacheAuditSchedule},
 		{"DATABASE", c.DB.String() + " (from " + c.DB.Source + ")"},
