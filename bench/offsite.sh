@@ -88,23 +88,10 @@ for c in mariadbd mariadb mariadb-dump /usr/bin/time jq column age age-keygen cu
 done
 svc_ensure_minio
 
-WORK=""
-# shellcheck disable=SC2317 # trap handler
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	svc_stop_all
-	[ -n "$WORK" ] && rm -rf "$WORK"
-	[ "$rc" -ne 0 ] && log "FAILED (exit $rc)"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 mkdir -p "$STATE"
 chmod 700 "$STATE"
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/cantina-offsite.XXXXXX")
+bench_work offsite
 bench_results "$WORK/results.tsv"
 mkdir -p "$WORK/local" "$WORK/minio"
 # Same disk for both destinations: a fair comparison.

@@ -36,7 +36,7 @@ type deps struct {
 	db  *sql.DB
 
 	cacheOnce sync.Once
-	cache     *redis.Client // the POS's cache Redis; rdb when it is the same URL
+	cache     redis.UniversalClient // the POS's cache Redis; rdb when it is the same URL
 	probeOnce sync.Once
 	probe     *sql.DB // a pool that keeps no idle connection, for database:responseTime
 }
@@ -82,11 +82,11 @@ func (d *deps) probeDB() *sql.DB {
 
 // cacheRedis is the POS's cache Redis (CACHE_REDIS_URL), sharing the queue
 // Redis client when both URLs are the same.
-func (d *deps) cacheRedis() *redis.Client {
+func (d *deps) cacheRedis() redis.UniversalClient {
 	d.cacheOnce.Do(func() {
 		d.cache = d.rdb
 		if !cache.SharedWithQueue(d.cfg) {
-			d.cache = conn.Redis(d.cfg.CacheRedis)
+			d.cache = conn.CacheRedis(d.cfg.CacheRedis, d.cfg.CacheRedisCluster)
 		}
 	})
 	return d.cache

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -131,39 +132,89 @@ func Audit(ctx context.Context, rdb redis.Cmdable, o AuditOptions) (AuditReport,
 	if err != nil {
 		return AuditReport{}, fmt.Errorf("cache audit: %w", err)
 	}
-	rep := AuditReport{Time: time.Now().UTC(), Pattern: pattern}
-	if rep.DBSize, err = rdb.DBSize(ctx).Result(); err != nil {
-		return rep, fmt.Errorf("cache audit: dbsize: %w", err)
+	rep := AuditReport{Time: time.Now().UTC(), Pattern: pattern, Complete: true}
+	nodes, err := auditNodes(ctx, rdb)
+	if err != nil {
+		return rep, fmt.Errorf("cache audit: %w", err)
 	}
 	t := newTally(o.Keyspace, o.Policy, memSample)
-	var cursor uint64
-	for {
-		var keys []string
-		keys, cursor, err = rdb.Scan(ctx, cursor, pattern, auditScanCount).Result()
+	// Each node (every master of a cluster) is scanned in turn, the sample
+	// bounded over all of them.
+	for _, node := range nodes {
+		size, err := node.DBSize(ctx).Result()
 		if err != nil {
-			return rep, fmt.Errorf("cache audit: scan %s: %w", pattern, err)
+			return rep, fmt.Errorf("cache audit: dbsize: %w", err)
 		}
-		if err := t.addBatch(ctx, rdb, keys); err != nil {
-			return rep, err
+		rep.DBSize += size
+		before := t.sampled
+		var cursor uint64
+		for t.sampled < int64(maxKeys) {
+			var keys []string
+			keys, cursor, err = node.Scan(ctx, cursor, pattern, auditScanCount).Result()
+			if err != nil {
+				return rep, fmt.Errorf("cache audit: scan %s: %w", pattern, err)
+			}
+			if err := t.addBatch(ctx, node, keys); err != nil {
+				return rep, err
+			}
+			if cursor == 0 {
+				break
+			}
 		}
-		if cursor == 0 || t.sampled >= int64(maxKeys) {
-			break
+		if cursor != 0 || (t.sampled >= int64(maxKeys) && before == t.sampled && size > 0) {
+			rep.Complete = false
 		}
+		rep.Estimated += estimateTotal(t.sampled-before, cursor, size)
+		info, err := node.Info(ctx, "stats", "memory").Result()
+		if err != nil {
+			return rep, fmt.Errorf("cache audit: info: %w", err)
+		}
+		rep.Server = rep.Server.add(serverStats(parseInfo(info)))
 	}
-	rep.Complete = cursor == 0
 	rep.Sampled = t.sampled
-	rep.Estimated = estimateTotal(t.sampled, cursor, rep.DBSize)
 	rep.Kinds = t.kindStats(rep.Estimated)
 	for _, k := range rep.Kinds {
 		rep.NoTTL += k.NoTTL
 		rep.OverPolicy += k.OverPolicy
 	}
-	info, err := rdb.Info(ctx, "stats", "memory").Result()
-	if err != nil {
-		return rep, fmt.Errorf("cache audit: info: %w", err)
-	}
-	rep.Server = serverStats(parseInfo(info))
 	return rep, nil
+}
+
+// auditNodes are the servers to sample: every master of a Redis Cluster,
+// else rdb itself.
+func auditNodes(ctx context.Context, rdb redis.Cmdable) ([]redis.Cmdable, error) {
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return []redis.Cmdable{rdb}, nil
+	}
+	var mu sync.Mutex
+	var nodes []redis.Cmdable
+	err := cc.ForEachMaster(ctx, func(_ context.Context, c *redis.Client) error {
+		mu.Lock()
+		nodes = append(nodes, c)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list the cluster's masters: %w", err)
+	}
+	return nodes, nil
+}
+
+// add sums two servers' counters (the nodes of a cluster); the policy is
+// the first's.
+func (s ServerStats) add(o ServerStats) ServerStats {
+	sum := ServerStats{
+		KeyspaceHits: s.KeyspaceHits + o.KeyspaceHits, KeyspaceMisses: s.KeyspaceMisses + o.KeyspaceMisses,
+		EvictedKeys: s.EvictedKeys + o.EvictedKeys, ExpiredKeys: s.ExpiredKeys + o.ExpiredKeys,
+		UsedMemory: s.UsedMemory + o.UsedMemory, MaxMemory: s.MaxMemory + o.MaxMemory,
+		MaxMemoryPolicy: cmp.Or(s.MaxMemoryPolicy, o.MaxMemoryPolicy),
+	}
+	if total := sum.KeyspaceHits + sum.KeyspaceMisses; total > 0 {
+		r := float64(sum.KeyspaceHits) / float64(total)
+		sum.HitRatio = &r
+	}
+	return sum
 }
 
 // tally accumulates the sampled keys per kind.

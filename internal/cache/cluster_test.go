@@ -15,6 +15,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cantina-pos/cantina-ops/internal/config"
+	"github.com/cantina-pos/cantina-ops/internal/conn"
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
 )
 
@@ -111,8 +113,29 @@ func TestInvalidateCluster(t *testing.T) {
 	if err != nil || masters.Load() != 3 {
 		t.Fatalf("the pattern's keys are on %d masters (%v), want 3", masters.Load(), err)
 	}
+	// The audit samples every master too, through the client that
+	// CACHE_REDIS_CLUSTER=true gives (one node named, the others found).
+	cfg, err := config.Load(func(k string) (string, bool) {
+		v, ok := map[string]string{"DATABASE_URL": "mysql://u:secret-pw@127.0.0.1:3306/pos",
+			"CACHE_REDIS_URL": "redis://" + addrs[0] + "/0", "CACHE_REDIS_CLUSTER": "true"}[k]
+		return v, ok
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaConfig := conn.CacheRedis(cfg.CacheRedis, cfg.CacheRedisCluster)
+	t.Cleanup(func() { _ = viaConfig.Close() })
+	rep, err := Audit(ctx, viaConfig, AuditOptions{Keyspace: ks, Policy: config.CacheTTLs{"productos": time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Complete || rep.Sampled != 6052 || rep.DBSize != 6052 || rep.NoTTL != 6052 {
+		t.Errorf("audit of the cluster: complete %v, sampled %d of %d keys, %d without TTL; want every key of the 3 masters",
+			rep.Complete, rep.Sampled, rep.DBSize, rep.NoTTL)
+	}
+
 	r := Request{Keys: []string{"dashboard:a"}, Patterns: []string{"productos:*"}, Tags: []string{"categoria:5"}}
-	res, err := Invalidate(ctx, rdb, ks, r, Options{})
+	res, err := Invalidate(ctx, viaConfig, ks, r, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,6 +29,9 @@ type Lookup func(key string) (string, bool)
 type Config struct {
 	Redis      Redis
 	CacheRedis Redis
+	// CacheRedisCluster: CACHE_REDIS_URL names one node of a Redis Cluster
+	// (CACHE_REDIS_CLUSTER); the client finds the others.
+	CacheRedisCluster bool
 	// CacheKeyPrefix and CacheVersion are the POS's Django KEY_PREFIX and VERSION.
 	CacheKeyPrefix string
 	CacheVersion   int
@@ -250,6 +253,16 @@ func Load(lookup Lookup) (*Config, error) {
 	} else {
 		c.CacheRedis = c.Redis
 	}
+	c.CacheRedisCluster = p.boolean("CACHE_REDIS_CLUSTER", false)
+	if c.CacheRedisCluster {
+		switch {
+		case c.CacheRedis.String() == c.Redis.String():
+			p.fail("CACHE_REDIS_CLUSTER", "needs CACHE_REDIS_URL set to a node of the cluster (the queue's Redis is a single server)")
+		case c.CacheRedis.URL != nil && c.CacheRedis.Options().DB != 0:
+			p.fail("CACHE_REDIS_CLUSTER", "a Redis Cluster has database 0 only: end CACHE_REDIS_URL with /0")
+		}
+	}
+
 	c.CacheKeyPrefix = p.str("CACHE_KEY_PREFIX", "")
 	c.CacheVersion = p.integer("CACHE_VERSION", 1, 0, 1<<31-1)
 	c.CacheTTLs = p.cacheTTLs()

@@ -22,6 +22,7 @@ func (c *Config) Settings() []Setting {
 		{"REDIS_URL", c.Redis.String()},
 		{"REDIS_TLS_SKIP_VERIFY", b(c.Redis.SkipVerify)},
 		{"CACHE_REDIS_URL", c.CacheRedis.String()},
+		{"CACHE_REDIS_CLUSTER", b(c.CacheRedisCluster)},
 		{"CACHE_KEY_PREFIX", c.CacheKeyPrefix},
 		{"CACHE_VERSION", strconv.Itoa(c.CacheVersion)},
 		{"CACHE_INVALIDATE_POLL", c.CachePoll.String()},

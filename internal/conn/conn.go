@@ -23,6 +23,20 @@ func Redis(r config.Redis) *redis.Client {
 	return redis.NewClient(o)
 }
 
+// CacheRedis is a client of the POS's cache Redis: r's server alone, or
+// with cluster, the Redis Cluster that server belongs to (its other nodes
+// found through it; commands routed by key slot).
+func CacheRedis(r config.Redis, cluster bool) redis.UniversalClient {
+	if !cluster {
+		return Redis(r)
+	}
+	o := r.Options()
+	return redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs: []string{o.Addr}, Username: o.Username, Password: o.Password, TLSConfig: o.TLSConfig,
+		DialTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
+	})
+}
+
 // AsynqRedis is an asynq.RedisConnOpt that makes a new client for r each time
 // it is asked, for components (asynqmon) that own and close their client.
 type AsynqRedis struct{ R config.Redis }
