@@ -38,12 +38,15 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local capacity = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-tat = math.max(tat, now)
+local stored = tonumber(redis.call('GET', KEYS[1])) or now
+local tat = math.max(stored, now)
 tat = math.min(tat, now + capacity)
 local new_tat = tat + interval
 local allow_at = new_tat - capacity
 if now < allow_at then
+  if tat < stored then
+    redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
+  end
   return {0, 0, allow_at - now, tat - now, now}
 end
 redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
