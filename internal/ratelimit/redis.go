@@ -29,7 +29,8 @@ func Key(p Policy, subject string) string {
 
 // script is Decide's twin (decide in decide.go, line for line), in integer
 // microseconds, with Redis TIME as the clock. Lua numbers are doubles:
-// exact for integers below 2^53 µs (year 2255).
+// exact for integers below 2^53 µs (year 2255). A script that reads TIME and
+// then writes needs effects replication, the default since Redis 5.
 //
 //	KEYS[1] the key; ARGV[1] interval T µs; ARGV[2] capacity Burst*T µs
 //	returns {allowed 0|1, remaining, retry_after µs, reset_after µs, now µs}
