@@ -1,0 +1,173 @@
+package ratelimit
+
+import (
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cantina-pos/cantina-ops/internal/testenv"
+)
+
+func TestKey(t *testing.T) {
+	p := Policy{Name: "user", Limit: 1, Period: time.Second, Burst: 1}
+	k := Key(p, "203.0.113.7")
+	if !strings.HasPrefix(k, "cantina:rl:{user:") || !strings.HasSuffix(k, "}") || len(k) != len("cantina:rl:{user:}")+32 {
+		t.Fatalf("Key = %q, want cantina:rl:{user:<32 hex digits>}", k)
+	}
+	if strings.Contains(k, "203.0.113.7") {
+		t.Fatalf("Key = %q shows the subject in clear", k)
+	}
+	if Key(p, "203.0.113.8") == k || Key(Policy{Name: "ip"}, "203.0.113.7") == k {
+		t.Fatalf("different subjects or policies share the key %q", k)
+	}
+}
+
+// TestLimiterBurst: N requests within the window, sequential and concurrent,
+// let exactly Burst pass. The interval (12 min) is far longer than the test,
+// so no request can be refilled in between.
+func TestLimiterBurst(t *testing.T) {
+	rdb := testenv.Redis(t).Client(t)
+	l := NewLimiter(rdb)
+	ctx := context.Background()
+	p, err := ParsePolicy("5/1h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Name = "ip"
+
+	t.Run("sequential", func(t *testing.T) {
+		for i := range 20 {
+			d, err := l.Allow(ctx, p, "198.51.100.1")
+			if err != nil {
+				t.Fatalf("request %d: %v", i, err)
+			}
+			if i < 5 {
+				if !d.Allowed || d.Remaining != 4-i || d.Limit != 5 || d.ResetAfter > time.Duration(i+1)*12*time.Minute || d.ResetAfter <= time.Duration(i)*12*time.Minute {
+					t.Fatalf("request %d: got %+v, want allowed with %d remaining, reset within (%d, %d] × 12 min", i, d, 4-i, i, i+1)
+				}
+				continue
+			}
+			if d.Allowed || d.Remaining != 0 || d.RetryAfter <= 0 || d.RetryAfter > 12*time.Minute {
+				t.Fatalf("request %d: got %+v, want refused with a wait of at most one interval (12 min)", i, d)
+			}
+		}
+		keys, err := rdb.Keys(ctx, "*").Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 1 || keys[0] != Key(p, "198.51.100.1") {
+			t.Fatalf("keys = %q, want only %q", keys, Key(p, "198.51.100.1"))
+		}
+		ttl, err := rdb.PTTL(ctx, keys[0]).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ttl <= 59*time.Minute || ttl > time.Hour {
+			t.Fatalf("TTL = %s, want the time until the bucket is full again (≤ 1h, > 59 min)", ttl)
+		}
+	})
+
+	t.Run("concurrent", func(t *testing.T) {
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		passed := 0
+		for range 50 {
+			wg.Go(func() {
+				d, err := l.Allow(ctx, p, "198.51.100.2")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if d.Allowed {
+					mu.Lock()
+					passed++
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if passed != 5 {
+			t.Fatalf("%d of 50 concurrent requests passed, want exactly the burst, 5", passed)
+		}
+	})
+
+	t.Run("subjects and policies are separate", func(t *testing.T) {
+		d, err := l.Allow(ctx, p, "198.51.100.3")
+		if err != nil || !d.Allowed || d.Remaining != 4 {
+			t.Fatalf("a fresh subject: got %+v, %v; want allowed with 4 remaining", d, err)
+		}
+		q := p
+		q.Name = "user"
+		d, err = l.Allow(ctx, q, "198.51.100.1")
+		if err != nil || !d.Allowed || d.Remaining != 4 {
+			t.Fatalf("the same subject under another policy: got %+v, %v; want allowed with 4 remaining", d, err)
+		}
+	})
+
+	t.Run("invalid policy", func(t *testing.T) {
+		if _, err := l.Allow(ctx, Policy{Name: "x"}, "s"); err == nil || !strings.Contains(err.Error(), "invalid policy") {
+			t.Fatalf("Allow with a zero policy: err = %v, want invalid policy", err)
+		}
+	})
+}
+
+// TestLimiterTwin drives the script and Decide through the same timeline:
+// each call starts from a stored TAT the test wrote (random, around Redis's
+// clock: in the past, within the burst, beyond it as after a clock jump, or
+// none), and the script returns the Redis TIME it used. Decide given the
+// same TAT and time must give the same decision, and the same TAT stored.
+func TestLimiterTwin(t *testing.T) {
+	rdb := testenv.Redis(t).Client(t)
+	l := NewLimiter(rdb)
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(3, 4))
+	policies := []string{"3/1s", "10/1m burst=2", "7/1s burst=20", "1000/1s burst=5", "1/1h"}
+	for _, s := range policies {
+		p, err := ParsePolicy(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Name = "twin"
+		t.Run(s, func(t *testing.T) {
+			key := Key(p, "subject")
+			counts := map[bool]int{}
+			for i := range 200 {
+				clock, err := rdb.Time(ctx).Result()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var stored time.Time
+				if r.IntN(10) > 0 {
+					span := 2*p.capacity() + int64(time.Hour/time.Microsecond)*int64(r.IntN(2))
+					stored = time.UnixMicro(clock.UnixMicro() - p.capacity() + r.Int64N(span))
+					if err := rdb.Set(ctx, key, strconv.FormatInt(stored.UnixMicro(), 10), time.Hour).Err(); err != nil {
+						t.Fatal(err)
+					}
+				} else if err := rdb.Del(ctx, key).Err(); err != nil {
+					t.Fatal(err)
+				}
+				got, now, err := l.allow(ctx, p, "subject")
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, wantTAT := Decide(p, stored, now)
+				if got != want {
+					t.Fatalf("call %d, stored TAT %s, now %s: script %+v, Decide %+v", i, stored, now, got, want)
+				}
+				counts[got.Allowed]++
+				v, err := rdb.Get(ctx, key).Int64()
+				if err != nil && stored.IsZero() && !got.Allowed {
+					continue
+				}
+				if err != nil || v != wantTAT.UnixMicro() {
+					t.Fatalf("call %d: stored TAT %d, %v; Decide stored %d", i, v, err, wantTAT.UnixMicro())
+				}
+			}
+			t.Logf("%s: %d allowed, %d refused", s, counts[true], counts[false])
+		})
+	}
+}
