@@ -15,7 +15,7 @@ type RateLimit struct {
 	IP, Token, User, Login ratelimit.Policy
 	// Routes are the per-endpoint policies (RATE_LIMIT_ROUTES).
 	Routes ratelimit.Routes
-	// FailOpen: while Redis is down, requests pass (true) or get 503.
+	// FailOpen: while Redis is down, requests pass (true) or are refused.
 	FailOpen bool
 	// TrustedProxies are the hops whose X-Forwarded-For is believed.
 	TrustedProxies ratelimit.Trust
