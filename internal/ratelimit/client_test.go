@@ -15,6 +15,20 @@ func mustTrust(t *testing.T, s string) Trust {
 	return tr
 }
 
+// wantErrors fails unless errs are one per want, in order, each containing
+// its want.
+func wantErrors(t *testing.T, errs []error, want []string) {
+	t.Helper()
+	if len(errs) != len(want) {
+		t.Fatalf("errors %v, want %d containing %q", errs, len(want), want)
+	}
+	for i, e := range errs {
+		if !strings.Contains(e.Error(), want[i]) {
+			t.Errorf("error %d %q, want it to contain %q", i, e, want[i])
+		}
+	}
+}
+
 func TestParseTrust(t *testing.T) {
 	tests := []struct {
 		in      string
@@ -36,14 +50,7 @@ func TestParseTrust(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			tr, errs := ParseTrust(tt.in)
-			if len(errs) != len(tt.errText) {
-				t.Fatalf("errors %v, want %d containing %q", errs, len(tt.errText), tt.errText)
-			}
-			for i, e := range errs {
-				if !strings.Contains(e.Error(), tt.errText[i]) {
-					t.Errorf("error %d %q, want it to contain %q", i, e, tt.errText[i])
-				}
-			}
+			wantErrors(t, errs, tt.errText)
 			if tt.errText == nil && tr.String() != tt.want {
 				t.Errorf("String() = %q, want %q", tr.String(), tt.want)
 			}

@@ -40,14 +40,7 @@ func TestParseRoutes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rs, errs := ParseRoutes(tt.in)
-			if len(errs) != len(tt.errText) {
-				t.Fatalf("errors %v, want %d containing %q", errs, len(tt.errText), tt.errText)
-			}
-			for i, e := range errs {
-				if !strings.Contains(e.Error(), tt.errText[i]) {
-					t.Errorf("error %d %q, want it to contain %q", i, e, tt.errText[i])
-				}
-			}
+			wantErrors(t, errs, tt.errText)
 			if tt.errText != nil {
 				return
 			}
