@@ -107,6 +107,10 @@ type Config struct {
 	// API answers 403.
 	APITokens []APIToken
 
+	// RateLimit is the rate limiting (RATE_LIMIT_*, TRUSTED_PROXIES,
+	// POS_SESSION_COOKIE; see ratelimit.go).
+	RateLimit RateLimit
+
 	LogLevel  slog.Level
 	LogFormat string // "json" or "text"; "" means json, or text on a TTY
 	// LogFile, when set, receives every log line too (LOG_FILE), rotated
@@ -343,6 +347,7 @@ func Load(lookup Lookup) (*Config, error) {
 	}
 
 	c.APITokens = p.apiTokens()
+	c.RateLimit = p.rateLimit()
 
 	c.LogLevel = p.logLevel("LOG_LEVEL")
 	switch f := strings.ToLower(p.str("LOG_FORMAT", "")); f {

@@ -2,8 +2,6 @@ package ratelimit
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -23,8 +21,7 @@ const KeyPrefix = "cantina:rl:"
 
 // Key is the Redis key of subject under policy p (see KeyPrefix).
 func Key(p Policy, subject string) string {
-	sum := sha256.Sum256([]byte(subject))
-	return KeyPrefix + "{" + p.Name + ":" + hex.EncodeToString(sum[:16]) + "}"
+	return KeyPrefix + "{" + p.Name + ":" + hash32(subject) + "}"
 }
 
 // script is Decide's twin (decide in decide.go, line for line), in integer
