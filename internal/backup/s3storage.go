@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
 	"github.com/minio/minio-go/v7/pkg/s3utils"
@@ -89,8 +90,8 @@ func NewS3Storage(o S3Options) (*S3Storage, error) {
 		problems = append(problems, fmt.Sprintf("bucket %q: %v", o.Bucket, err))
 	}
 	prefix := strings.Trim(o.Prefix, "/")
-	if strings.Contains(prefix, "//") || strings.Contains("/"+prefix+"/", "/../") || strings.Contains("/"+prefix+"/", "/./") {
-		problems = append(problems, fmt.Sprintf("prefix %q: want a plain path such as cantina/backups", o.Prefix))
+	if err := config.CheckS3Prefix(prefix); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if prefix != "" {
 		prefix += "/"

@@ -58,9 +58,6 @@ type S3 struct {
 }
 
 var (
-	// bucketRE is S3's bucket naming rule (3–63 lowercase letters, digits,
-	// dots and hyphens, starting and ending with a letter or digit).
-	bucketRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 	prefixRE = regexp.MustCompile(`^[A-Za-z0-9!_.*'()/-]*$`)
 )
 
@@ -124,6 +121,16 @@ func (p *parser) storage(backupDir string) ([]Destination, S3) {
 	return dests, s3
 }
 
+// CheckS3Prefix accepts an object-key prefix (without leading or trailing
+// "/") of letters, digits and !_.*'()- between single slashes, with no "."
+// or ".." segment: the one rule of BACKUP_STORAGE and backup.NewS3Storage.
+func CheckS3Prefix(prefix string) error {
+	if !prefixRE.MatchString(prefix) || strings.Contains(prefix, "//") || slices.Contains(strings.Split(prefix, "/"), "..") || slices.Contains(strings.Split(prefix, "/"), ".") {
+		return fmt.Errorf("prefix %q may hold only letters, digits and !_.*'()- between single slashes", prefix)
+	}
+	return nil
+}
+
 // parseDestination reads one BACKUP_STORAGE entry.
 func parseDestination(entry string) (Destination, error) {
 	scheme, rest, ok := strings.Cut(entry, "://")
@@ -159,12 +166,12 @@ func parseDestination(entry string) (Destination, error) {
 		if u.RawQuery != "" || u.Fragment != "" || u.Port() != "" {
 			return Destination{}, fmt.Errorf("%q: want s3://bucket or s3://bucket/prefix (the endpoint goes in S3_ENDPOINT)", entry)
 		}
-		if !bucketRE.MatchString(u.Host) || s3utils.CheckValidBucketNameStrict(u.Host) != nil {
+		if s3utils.CheckValidBucketNameStrict(u.Host) != nil {
 			return Destination{}, fmt.Errorf("%q: bucket name %q is not a valid S3 bucket name (3–63 lowercase letters, digits, dots and hyphens)", entry, u.Host)
 		}
 		prefix := strings.Trim(u.Path, "/")
-		if !prefixRE.MatchString(prefix) || strings.Contains(prefix, "//") || slices.Contains(strings.Split(prefix, "/"), "..") || slices.Contains(strings.Split(prefix, "/"), ".") {
-			return Destination{}, fmt.Errorf("%q: prefix %q may hold only letters, digits and !_.*'()- between single slashes", entry, prefix)
+		if err := CheckS3Prefix(prefix); err != nil {
+			return Destination{}, fmt.Errorf("%q: %w", entry, err)
 		}
 		return Destination{Kind: "s3", Bucket: u.Host, Prefix: prefix}, nil
 	default:
