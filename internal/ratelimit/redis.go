@@ -24,14 +24,17 @@ func Key(p Policy, subject string) string {
 	return KeyPrefix + "{" + p.Name + ":" + hash32(subject) + "}"
 }
 
-// script is Decide's twin (decide in decide.go, line for line), in integer
+// Script is Decide's twin (decide in decide.go, line for line), in integer
 // microseconds, with Redis TIME as the clock. Lua numbers are doubles:
 // exact for integers below 2^53 µs (year 2255). A script that reads TIME and
 // then writes needs effects replication, the default since Redis 5.
 //
 //	KEYS[1] the key; ARGV[1] interval T µs; ARGV[2] capacity Burst*T µs
 //	returns {allowed 0|1, remaining, retry_after µs, reset_after µs, now µs}
-var script = redis.NewScript(`
+//
+// contrib/django/cantina_ops.py runs this very text (a test compares them),
+// so that the POS's decorator and the gateway share every budget.
+const Script = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
@@ -49,7 +52,9 @@ if now < allow_at then
 end
 redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
 return {1, math.floor((now - allow_at) / interval), 0, new_tat - now, now}
-`)
+`
+
+var script = redis.NewScript(Script)
 
 // Limiter decides against Redis, so that every process using the same
 // Redis shares each subject's budget.
