@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -51,7 +52,7 @@ func (s *Server) api(mux *http.ServeMux, c *cacheclient.Client) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(openAPIDocument)))
 		_, _ = w.Write(openAPIDocument)
 	})))
-	auth := tokenAuth(s.cfg.APITokens)
+	auth := tokenAuth(s.tokens)
 	mux.Handle(invalidatePath, method(http.MethodPost, auth(http.HandlerFunc(s.invalidate))))
 	mux.Handle(taskPath, method(http.MethodGet, auth(http.HandlerFunc(s.task))))
 }
@@ -64,33 +65,51 @@ func caller(ctx context.Context) string {
 	return name
 }
 
-// tokenAuth guards the API: 403 while no token is configured, 401 unless
-// the bearer token is one of them. Every configured token is compared, in
-// constant time over SHA-256 digests, whichever matches.
-func tokenAuth(tokens []config.APIToken) func(http.Handler) http.Handler {
-	type known struct {
-		name   string
-		digest [32]byte
-	}
-	ks := make([]known, len(tokens))
+// apiTokens are API_TOKENS' names and digests.
+type apiTokens []apiToken
+
+type apiToken struct {
+	name   string
+	digest [sha256.Size]byte
+}
+
+func newAPITokens(tokens []config.APIToken) apiTokens {
+	ks := make(apiTokens, len(tokens))
 	for i, t := range tokens {
-		ks[i] = known{t.Name, secretDigest(t.Token.Reveal())}
+		ks[i] = apiToken{t.Name, secretDigest(t.Token.Reveal())}
 	}
+	return ks
+}
+
+// name is the name of r's bearer token, "" unless it is one of ks. Every
+// configured token is compared, in constant time over SHA-256 digests,
+// whichever matches.
+func (ks apiTokens) name(r *http.Request) string {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || len(ks) == 0 {
+		return ""
+	}
+	d := secretDigest(got)
+	name := ""
+	for _, k := range ks {
+		if sameDigest(d, k.digest) {
+			name = k.name
+		}
+	}
+	return name
+}
+
+// tokenAuth guards the API: 403 while no token is configured, 401 unless
+// the bearer token is one of them.
+func tokenAuth(ks apiTokens) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if len(ks) == 0 {
 				writeError(w, http.StatusForbidden, "the API is disabled: set API_TOKENS (name:token,…) to enable it")
 				return
 			}
-			got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			d := secretDigest(got)
-			name := ""
-			for _, k := range ks {
-				if sameDigest(d, k.digest) {
-					name = k.name
-				}
-			}
-			if !ok || name == "" {
+			name := ks.name(r)
+			if name == "" {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="cantina-ops api"`)
 				writeError(w, http.StatusUnauthorized, "a valid bearer token is required: Authorization: Bearer <a token of API_TOKENS>")
 				return

@@ -113,6 +113,10 @@ func (s *statusRecorder) Flush() {
 	}
 }
 
+// Unwrap lets http.ResponseController reach the connection, e.g. to
+// hijack it for a protocol upgrade the gateway passes to the POS.
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
 // logRequests logs each request: probes and successes at debug, client
 // errors at info, server errors at warn.
 func (s *Server) logRequests(next http.Handler) http.Handler {

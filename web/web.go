@@ -23,6 +23,7 @@ import (
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/conn"
 	"github.com/cantina-pos/cantina-ops/internal/health"
+	"github.com/cantina-pos/cantina-ops/internal/ratelimit"
 )
 
 // ConsolePath is where asynqmon is mounted.
@@ -44,6 +45,11 @@ type Deps struct {
 	Version string
 
 	Metrics MetricsSources // what /metrics reports beyond the queues
+
+	// Limits is the Redis the rate limits keep their state in: the POS's
+	// cache Redis (CACHE_REDIS_URL), which its Django decorator reaches
+	// too. Nil uses Redis.
+	Limits redis.UniversalClient
 }
 
 // Server is the web process.
@@ -54,26 +60,44 @@ type Server struct {
 	rounds    *health.Rounds        // /health/, shared with the other replicas
 	console   *asynqmon.HTTPHandler // nil when no console credentials are set
 	cache     *cacheclient.Client   // enqueues cache invalidations (api.go)
+	tokens    apiTokens             // API_TOKENS
+	limits    *limits               // RATE_LIMIT_* (ratelimit.go)
+	gateway   *gateway              // nil without POS_UPSTREAM_URL
 	handler   http.Handler
 }
 
 // New builds the routes. Without CONSOLE_USER/CONSOLE_PASSWORD the console
-// is not served at all, and a warning says so.
+// is not served at all, and a warning says so. With POS_UPSTREAM_URL every
+// path that is not ours goes to the POS (gateway.go); without it, 404.
 func New(cfg *config.Config, d Deps) *Server {
 	s := &Server{
-		cfg: cfg,
-		log: d.Logger.With("process", "web"),
+		cfg:    cfg,
+		log:    d.Logger.With("process", "web"),
+		tokens: newAPITokens(cfg.APITokens),
+	}
+	if d.Limits == nil {
+		d.Limits = d.Redis
+	}
+	s.limits = &limits{
+		cfg:   cfg.RateLimit,
+		guard: &ratelimit.Guard{Limiter: ratelimit.NewLimiter(d.Limits), FailOpen: cfg.RateLimit.FailOpen, Logger: s.log},
+		token: s.tokens.name,
 	}
 	s.readiness, s.rounds = s.healthRounds(d)
 	mux := http.NewServeMux()
-	mux.Handle("/alive/{$}", method(http.MethodGet, http.HandlerFunc(s.alive)))
-	mux.Handle("/ready/{$}", method(http.MethodGet, http.HandlerFunc(s.ready)))
+	mux.Handle(alivePattern, method(http.MethodGet, http.HandlerFunc(s.alive)))
+	mux.Handle(readyPattern, method(http.MethodGet, http.HandlerFunc(s.ready)))
 	mux.Handle("/health/{$}", method(http.MethodGet, http.HandlerFunc(s.health)))
 	if d.Metrics.Health == nil {
 		d.Metrics.Health = s.lastRound
 	}
 	mux.Handle("/metrics", method(http.MethodGet, s.metrics(d)))
 	s.api(mux, cacheclient.New(cfg, d.Redis))
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not found")
+	})
+	// The API's and the console's paths are ours, whatever is under them.
+	mux.Handle(APIPrefix+"/", notFound)
 	if cfg.ConsoleUser != "" && cfg.ConsolePassword.IsSet() {
 		s.console = asynqmon.New(asynqmon.Options{
 			RootPath:     ConsolePath,
@@ -86,12 +110,43 @@ func New(cfg *config.Config, d Deps) *Server {
 		mux.Handle(ConsolePath, http.RedirectHandler(ConsolePath+"/", http.StatusMovedPermanently))
 	} else {
 		s.log.Warn("console not served: set CONSOLE_USER and CONSOLE_PASSWORD to enable " + ConsolePath + "/")
+		mux.Handle(ConsolePath+"/", notFound)
 	}
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, http.StatusNotFound, "not found")
-	})
-	s.handler = securityHeaders(s.logRequests(mux))
+	mux.Handle(otherPattern, notFound)
+	if cfg.POSUpstream != nil {
+		s.gateway = newGateway(cfg.POSUpstream, s.limits, s.log.With("upstream", cfg.POSUpstream.Redacted()))
+		s.log.Info("gateway to the POS", "upstream", cfg.POSUpstream.Redacted())
+	}
+	s.handler = s.logRequests(s.route(mux))
 	return s
+}
+
+// The patterns route treats apart: the probes (never limited) and the
+// catch-all (the POS's, through the gateway).
+const (
+	alivePattern = "/alive/{$}"
+	readyPattern = "/ready/{$}"
+	otherPattern = "/"
+)
+
+// route sends each request where it belongs: the probes straight to mux,
+// the POS's paths to the gateway (when there is one), and every other
+// route of ours to mux behind the rate limits. Our security headers go on
+// our answers, not on the POS's.
+func (s *Server) route(mux *http.ServeMux) http.Handler {
+	ours := securityHeaders(mux)
+	limited := securityHeaders(s.limits.limitOurs(mux))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, pattern := mux.Handler(r)
+		switch {
+		case pattern == alivePattern || pattern == readyPattern:
+			ours.ServeHTTP(w, r)
+		case pattern == otherPattern && s.gateway != nil:
+			s.gateway.ServeHTTP(w, r)
+		default:
+			limited.ServeHTTP(w, r)
+		}
+	})
 }
 
 // Handler returns the root handler, for tests.

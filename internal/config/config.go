@@ -111,6 +111,10 @@ type Config struct {
 	// POS_SESSION_COOKIE; see ratelimit.go).
 	RateLimit RateLimit
 
+	// POSUpstream is the POS that the web process fronts as a gateway
+	// (POS_UPSTREAM_URL); nil serves only our own routes.
+	POSUpstream *url.URL
+
 	LogLevel  slog.Level
 	LogFormat string // "json" or "text"; "" means json, or text on a TTY
 	// LogFile, when set, receives every log line too (LOG_FILE), rotated
@@ -348,6 +352,7 @@ func Load(lookup Lookup) (*Config, error) {
 
 	c.APITokens = p.apiTokens()
 	c.RateLimit = p.rateLimit()
+	c.POSUpstream = p.posUpstream()
 
 	c.LogLevel = p.logLevel("LOG_LEVEL")
 	switch f := strings.ToLower(p.str("LOG_FORMAT", "")); f {

@@ -88,6 +88,7 @@ func (c *Config) Settings() []Setting {
 		{"RATE_LIMIT_FAIL_OPEN", b(c.RateLimit.FailOpen)},
 		{"TRUSTED_PROXIES", c.RateLimit.TrustedProxies.String()},
 		{"POS_SESSION_COOKIE", c.RateLimit.SessionCookie},
+		{"POS_UPSTREAM_URL", c.posUpstreamSetting()},
 		{"LOG_LEVEL", strings.ToLower(c.LogLevel.String())},
 		{"LOG_FORMAT", c.LogFormat},
 		{"LOG_FILE", c.LogFile.Path},

@@ -1,6 +1,9 @@
 package config
 
 import (
+	"net/url"
+	"strings"
+
 	"github.com/cantina-pos/cantina-ops/internal/ratelimit"
 )
 
@@ -64,4 +67,34 @@ func (p *parser) policy(name, policyName, def string) ratelimit.Policy {
 	}
 	pol.Name = policyName
 	return pol
+}
+
+// posUpstream reads POS_UPSTREAM_URL: the POS's own address, http or
+// https, without credentials (they would be logged and shown), query or
+// fragment. A path is kept as a prefix of every proxied path.
+func (p *parser) posUpstream() *url.URL {
+	raw := p.str("POS_UPSTREAM_URL", "")
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Opaque != "":
+		p.fail("POS_UPSTREAM_URL", "must be the POS's http:// or https:// address, e.g. http://127.0.0.1:8000")
+	case u.User != nil:
+		p.fail("POS_UPSTREAM_URL", "must not carry credentials (user:password@): the gateway passes each client's own")
+	case u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#"):
+		p.fail("POS_UPSTREAM_URL", "must not have a query or fragment: write the POS's base address, e.g. http://127.0.0.1:8000")
+	default:
+		return u
+	}
+	return nil
+}
+
+// posUpstreamSetting is POS_UPSTREAM_URL as set, "" when unset.
+func (c *Config) posUpstreamSetting() string {
+	if c.POSUpstream == nil {
+		return ""
+	}
+	return c.POSUpstream.String()
 }

@@ -28,6 +28,9 @@ func TestRateLimitDefaults(t *testing.T) {
 			}
 		})
 	}
+	if c.POSUpstream != nil {
+		t.Errorf("POSUpstream = %v, want none", c.POSUpstream)
+	}
 	if !r.FailOpen || len(r.Routes) != 0 || r.TrustedProxies.String() != "" || r.SessionCookie != "sessionid" {
 		t.Errorf("FailOpen %v, Routes %q, TrustedProxies %q, SessionCookie %q; want true, none, none, sessionid",
 			r.FailOpen, r.Routes, r.TrustedProxies, r.SessionCookie)
@@ -44,7 +47,11 @@ func TestRateLimitSet(t *testing.T) {
 		"RATE_LIMIT_FAIL_OPEN": "false",
 		"TRUSTED_PROXIES":      "10.0.0.0/8, 127.0.0.1",
 		"POS_SESSION_COOKIE":   "pos_session",
+		"POS_UPSTREAM_URL":     "http://127.0.0.1:8000/pos",
 	}))
+	if c.POSUpstream == nil || c.POSUpstream.Host != "127.0.0.1:8000" || c.POSUpstream.Path != "/pos" {
+		t.Errorf("POSUpstream = %v, want http://127.0.0.1:8000/pos", c.POSUpstream)
+	}
 	r := c.RateLimit
 	if r.IP.Limit != 100 || r.IP.Period != 10*time.Second || r.IP.Burst != 20 || r.Login.Burst != 3 || r.Token.Period != time.Hour {
 		t.Errorf("IP %+v, Login %+v, Token %+v", r.IP, r.Login, r.Token)
@@ -69,6 +76,7 @@ func TestRateLimitSet(t *testing.T) {
 		"RATE_LIMIT_FAIL_OPEN": "false",
 		"TRUSTED_PROXIES":      "10.0.0.0/8,127.0.0.1",
 		"POS_SESSION_COOKIE":   "pos_session",
+		"POS_UPSTREAM_URL":     "http://127.0.0.1:8000/pos",
 	} {
 		if settings[name] != want {
 			t.Errorf("setting %s = %q, want %q", name, settings[name], want)
@@ -93,6 +101,10 @@ func TestRateLimitErrors(t *testing.T) {
 		{"RATE_LIMIT_FAIL_OPEN", "maybe", []string{`maybe`}},
 		{"TRUSTED_PROXIES", "10.0.0.0/8,proxy,0.0.0.0/0", []string{`entry 2 ("proxy")`, `entry 3 ("0.0.0.0/0"): trusts every address`}},
 		{"POS_SESSION_COOKIE", "session id", []string{`"session id": not a cookie name`}},
+		{"POS_UPSTREAM_URL", "pos:8000", []string{`must be the POS's http:// or https:// address`}},
+		{"POS_UPSTREAM_URL", "ftp://pos/", []string{`must be the POS's http:// or https:// address`}},
+		{"POS_UPSTREAM_URL", "http://admin:hunter2@pos:8000", []string{`must not carry credentials`}},
+		{"POS_UPSTREAM_URL", "http://pos:8000/?x=1", []string{`must not have a query or fragment`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.variable+"="+tt.value, func(t *testing.T) {

@@ -227,3 +227,10 @@ func hash32(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:16])
 }
+
+// TrustsPeer reports whether the socket's peer remoteAddr is a proxy whose
+// X-Forwarded-For t believes (with heroku, any peer).
+func (t Trust) TrustsPeer(remoteAddr string) bool {
+	hop, ok := parseHop(remoteAddr)
+	return ok && (t.heroku || t.trusts(hop))
+}

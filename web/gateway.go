@@ -1,0 +1,152 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"time"
+
+	"github.com/cantina-pos/cantina-ops/internal/ratelimit"
+)
+
+// The gateway (POS_UPSTREAM_URL): every request that is not for one of our
+// routes is rate limited (limits.pos) and reverse-proxied to the POS.
+// Bodies stream both ways. The POS's answers, cookies and redirects pass
+// unchanged but for the rate limit fields (MergeHeaders); our security
+// headers are not added to them.
+//
+// The POS sees the client's Host, and X-Forwarded-For, -Proto and -Host:
+// from a trusted proxy (TRUSTED_PROXIES) the values it sent, with its
+// address appended to X-Forwarded-For; from anyone else only what we saw
+// (the peer's address, our scheme and the Host asked for), so a client
+// cannot make the POS believe a forged address. The same holds for
+// Forwarded and Cantina-Ops-Charged, the header by which the POS's own
+// decorator knows which policies the gateway already charged.
+type gateway struct {
+	proxy  *httputil.ReverseProxy
+	limits *limits
+	log    *slog.Logger
+}
+
+// Upstream timeouts: connecting to the POS, and waiting for its response's
+// headers once the request is sent. A body then streams as long as the
+// server's write timeout allows.
+const (
+	UpstreamDialTimeout   = 5 * time.Second
+	UpstreamHeaderTimeout = 60 * time.Second
+)
+
+type outcomeKey struct{}
+
+func newGateway(upstream *url.URL, l *limits, log *slog.Logger) *gateway {
+	g := &gateway{limits: l, log: log}
+	g.proxy = &httputil.ReverseProxy{
+		Rewrite:        g.rewrite(upstream),
+		Transport:      upstreamTransport(),
+		ModifyResponse: g.modifyResponse,
+		ErrorHandler:   g.upstreamError,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return g
+}
+
+func upstreamTransport() *http.Transport {
+	return &http.Transport{
+		Proxy:                 nil, // the POS is reached directly, whatever HTTP_PROXY says
+		DialContext:           (&net.Dialer{Timeout: UpstreamDialTimeout, KeepAlive: 30 * time.Second}).DialContext,
+		MaxIdleConns:          512,
+		MaxIdleConnsPerHost:   512,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   UpstreamDialTimeout,
+		ResponseHeaderTimeout: UpstreamHeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+	}
+}
+
+// ServeHTTP limits a request to the POS and proxies it.
+func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	o := g.limits.guard.Decide(r.Context(), g.limits.pos(r))
+	if !o.Allowed {
+		o.Refuse(w)
+		return
+	}
+	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), outcomeKey{}, o)))
+}
+
+func (g *gateway) rewrite(upstream *url.URL) func(*httputil.ProxyRequest) {
+	trust := g.limits.cfg.TrustedProxies
+	return func(pr *httputil.ProxyRequest) {
+		pr.SetURL(upstream)
+		pr.Out.Host = pr.In.Host
+		in, out := pr.In.Header, pr.Out.Header
+		trusted := trust.TrustsPeer(pr.In.RemoteAddr)
+		if trusted {
+			// Rewrite has removed them from Out; a trusted proxy's are kept.
+			if v := in.Values("X-Forwarded-For"); len(v) > 0 {
+				out["X-Forwarded-For"] = v
+			}
+		} else {
+			out.Del("Forwarded")
+		}
+		pr.SetXForwarded()
+		if trusted {
+			for _, h := range []string{"X-Forwarded-Proto", "X-Forwarded-Host"} {
+				if v := in.Get(h); v != "" {
+					out.Set(h, v)
+				}
+			}
+		}
+		out.Del(ratelimit.ChargedHeader)
+		if o, ok := pr.In.Context().Value(outcomeKey{}).(ratelimit.Outcome); ok && len(o.Charged) > 0 {
+			out.Set(ratelimit.ChargedHeader, ratelimit.FormatCharged(o.Charged))
+		}
+	}
+}
+
+// modifyResponse adds the rate limit fields to the POS's answer, unless
+// the POS's own limiter sent tighter ones.
+func (g *gateway) modifyResponse(resp *http.Response) error {
+	if o, ok := resp.Request.Context().Value(outcomeKey{}).(ratelimit.Outcome); ok {
+		o.MergeHeaders(resp.Header)
+	}
+	return nil
+}
+
+// posDownPage is the short page a client gets while the POS does not
+// answer, in both languages of the cafeteria.
+var posDownPage = template.Must(template.New("pos-down").Parse(`<!doctype html>
+<html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>{{.Status}} · POS</title></head>
+<body style="font-family:sans-serif;max-width:32em;margin:3em auto">
+<h1>El punto de venta no responde</h1><p>Vuelva a intentarlo en unos segundos.</p>
+<h1 lang="en">The point of sale is not answering</h1><p lang="en">Please try again in a few seconds.</p>
+</body></html>
+`))
+
+// upstreamError answers when the POS could not be reached or did not
+// answer in time: 504 for a timeout, 502 otherwise, with a short page. A
+// client that went away gets nothing.
+func (g *gateway) upstreamError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(r.Context().Err(), context.Canceled) {
+		return
+	}
+	code := http.StatusBadGateway
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		code = http.StatusGatewayTimeout
+	}
+	g.log.Warn("the POS did not answer", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
+	if o, ok := r.Context().Value(outcomeKey{}).(ratelimit.Outcome); ok {
+		o.Headers(w.Header())
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Retry-After", "5")
+	w.WriteHeader(code)
+	_ = posDownPage.Execute(w, struct{ Status int }{code})
+}
