@@ -109,7 +109,7 @@ func (d *deps) healthChecker(backups *backup.Manager) *health.Checker {
 	return health.Standard(health.Deps{
 		DB: d.db, Connect: d.probeDB(), Queue: d.rdb, Cache: d.cacheRedis(), Inspector: asynq.NewInspectorFromRedisClient(d.rdb),
 		Backups: health.AllDestinations{Manager: backups}, Destinations: dests, BackupDir: d.cfg.BackupDir, Database: d.cfg.DB.Name,
-		Thresholds: d.cfg.Health, Timeout: d.cfg.HealthTimeout, Logger: d.log,
+		Thresholds: d.cfg.Health, RateLimitFailOpen: d.cfg.RateLimit.FailOpen, Timeout: d.cfg.HealthTimeout, Logger: d.log,
 	})
 }
 

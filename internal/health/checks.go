@@ -32,6 +32,7 @@ const (
 	KeyQueuesLatency        = "queues:latency"
 	KeyQueuesWorkers        = "queues:workers"
 	KeySchedulerLeader      = "scheduler:leader"
+	KeyRateLimitRedis       = "ratelimit:redis"
 )
 
 // Backups lists the backup storage; *backup.Manager satisfies it (its
@@ -80,6 +81,9 @@ type Deps struct {
 	BackupDir string
 	// Database is the POS database's name, whose backups backups:age reads.
 	Database string
+	// RateLimitFailOpen is RATE_LIMIT_FAIL_OPEN: what the rate limits,
+	// whose state is in the cache Redis, do while it is down.
+	RateLimitFailOpen bool
 	// Thresholds are the HEALTH_* settings.
 	Thresholds config.Health
 	// Timeout bounds each check (HEALTH_TIMEOUT); 0 means 3s.
@@ -144,6 +148,7 @@ func Standard(d Deps) *Checker {
 			{KeyQueuesLatency, d.queuesLatency},
 			{KeyQueuesWorkers, d.queuesWorkers},
 			{KeySchedulerLeader, d.schedulerLeader},
+			{KeyRateLimitRedis, d.rateLimitRedis},
 		},
 	}
 }

@@ -27,7 +27,7 @@ import (
 var contract = []string{
 	"backups:age", "backups:lastRun", "cache:evictions", "cache:hitRatio", "cache:responseTime",
 	"cpu:utilization", "database:connections", "database:responseTime", "disk:utilization",
-	"memory:utilization", "queue:memory", "queue:responseTime", "queues:latency", "queues:workers",
+	"memory:utilization", "queue:memory", "queue:responseTime", "queues:latency", "queues:workers", "ratelimit:redis",
 	"scheduler:leader",
 }
 
@@ -198,6 +198,36 @@ func TestCacheStopped(t *testing.T) {
 	want(t, res, Fail, "(connection refused)", KeyCacheResponseTime, KeyCacheHitRatio, KeyCacheEvictions)
 	want(t, res, Fail, "the cache Redis", KeyCacheResponseTime, KeyCacheHitRatio, KeyCacheEvictions)
 	want(t, res, Pass, "", KeyQueueResponseTime)
+}
+
+// TestRateLimitRedis: ratelimit:redis names the fail mode in every round;
+// with the cache Redis down it warns when requests then pass unlimited
+// (RATE_LIMIT_FAIL_OPEN=true) and fails when they are all refused.
+func TestRateLimitRedis(t *testing.T) {
+	f := newFixture(t)
+	for _, open := range []bool{true, false} {
+		f.d.RateLimitFailOpen = open
+		mode, down := "fail-closed", Fail
+		if open {
+			mode, down = "fail-open", Warn
+		}
+		t.Run(mode, func(t *testing.T) {
+			f.d.Cache = f.cache.Client(t)
+			res := run(t, f.d, KeyRateLimitRedis)
+			want(t, res, Pass, "rate limits are enforced", KeyRateLimitRedis)
+			if got := res[KeyRateLimitRedis].ObservedValue; got != mode {
+				t.Errorf("observed %v, want %s", got, mode)
+			}
+			c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+			t.Cleanup(func() { _ = c.Close() })
+			f.d.Cache = c
+			res = run(t, f.d, KeyRateLimitRedis)
+			want(t, res, down, "does not answer (connection refused)", KeyRateLimitRedis)
+			if got := res[KeyRateLimitRedis].ObservedValue; got != mode {
+				t.Errorf("observed %v while down, want %s", got, mode)
+			}
+		})
+	}
 }
 
 // TestQueueEvictionPolicyWarns: a queue Redis that may evict keys warns.

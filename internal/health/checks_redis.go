@@ -25,6 +25,32 @@ func (d Deps) redisResponseTime(key string, c redis.UniversalClient, what string
 	}
 }
 
+// rateLimitRedis says whether the rate limits can decide (their state is
+// in the cache Redis) and what they do while they cannot
+// (RATE_LIMIT_FAIL_OPEN), as the observed value "fail-open" or
+// "fail-closed": a Redis outage is a warning when requests then pass
+// unlimited, a failure when they are all refused.
+func (d Deps) rateLimitRedis(ctx context.Context) Result {
+	mode, while, status := "fail-closed", "every rate-limited request is refused (503)", Fail
+	if d.RateLimitFailOpen {
+		mode, while, status = "fail-open", "requests pass without rate limits", Warn
+	}
+	res := Result{ObservedValue: mode, Threshold: "while the cache Redis is down, " + while + " (RATE_LIMIT_FAIL_OPEN)"}
+	if d.Cache == nil {
+		return notConfigured("the cache Redis")
+	}
+	if err := d.Cache.Ping(ctx).Err(); err != nil {
+		if d.Logger != nil {
+			d.Logger.Warn("health check failed", "check", KeyRateLimitRedis, "err", err)
+		}
+		res.Status = status
+		res.Output = "the cache Redis, where rate limits keep their state, does not answer (" + describe(err, d.timeout()) + "): " + while
+		return res
+	}
+	res.Status, res.Output = Pass, "rate limits are enforced"
+	return res
+}
+
 // queueMemory compares the queue Redis's used_memory with its maxmemory
 // and checks its eviction policy (see queueMemoryStatus).
 func (d Deps) queueMemory(ctx context.Context) Result {
