@@ -210,3 +210,19 @@ func TestRateLimitRedisDown(t *testing.T) {
 		})
 	}
 }
+
+// TestRateLimitSharedByReplicas: two web processes on one Redis share each
+// budget: 3 requests to one and 2 to the other spend the 5.
+func TestRateLimitSharedByReplicas(t *testing.T) {
+	shared := testenv.Redis(t).Client(t)
+	env := map[string]string{"RATE_LIMIT_IP": "5/1m"}
+	a := newServer(t, env, func(d *Deps) { d.Limits = shared }).Handler()
+	b := newServer(t, env, func(d *Deps) { d.Limits = shared }).Handler()
+	for i, h := range []http.Handler{a, a, a, b, b} {
+		if w := from(h, "GET", OpenAPIPath, "192.0.2.1:1"); w.Code != http.StatusOK {
+			t.Fatalf("request %d: status %d, want 200", i+1, w.Code)
+		}
+	}
+	refused(t, from(a, "GET", OpenAPIPath, "192.0.2.1:1"), "ip")
+	refused(t, from(b, "GET", OpenAPIPath, "192.0.2.1:1"), "ip")
+}
