@@ -878,6 +878,18 @@ def _check_policies(policies):
     return [(by, p) for by, p in policies if by in ("ip", "user")]
 
 
+def request_subject(request, by, trust):
+    """The subject a request is counted as under a policy counting by
+    ``by``: ``"ip"``, the client address (ratelimit.Subject of ClientIP);
+    ``"user"``, ratelimit.UserSubject of the session cookie
+    (SESSION_COOKIE_NAME) or the Authorization header, "" for none."""
+    meta = request.META
+    if by == "ip":
+        return ip_subject(client_ip(meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""), trust))
+    cookie = request.COOKIES.get(getattr(settings, "SESSION_COOKIE_NAME", "sessionid"), "")
+    return user_subject(cookie, meta.get("HTTP_AUTHORIZATION", ""))
+
+
 def _limit(request, policies):
     """Charge request under policies, in order, stopping at the first
     refusal; policies the gateway (from a trusted proxy) or an outer limit
@@ -899,11 +911,7 @@ def _limit(request, policies):
         if p.name in charged:
             continue
         if by not in subjects:
-            if by == "ip":
-                subjects[by] = ip_subject(client_ip(meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""), trust))
-            else:
-                cookie = request.COOKIES.get(getattr(settings, "SESSION_COOKIE_NAME", "sessionid"), "")
-                subjects[by] = user_subject(cookie, meta.get("HTTP_AUTHORIZATION", ""))
+            subjects[by] = request_subject(request, by, trust)
         if not subjects[by]:
             continue
         try:
