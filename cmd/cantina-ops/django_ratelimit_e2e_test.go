@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -212,7 +213,14 @@ func TestDjangoRateLimitConformance(t *testing.T) {
 		{"/a=ip:1/1m;/b=ip:0/1m", "GET", "/a"},
 	}
 
-	in, err := json.Marshal(map[string]any{"clients": clients, "policies": policies, "routes": routes})
+	// Cantina-Ops-Charged values: a structured-field list of strings
+	// without parameters, else nothing is taken as charged.
+	charged := []string{
+		`"ip", "user", "user:POST/ventas/procesar/"`, `"ip"`, "\t\"ip\"", "\"ip\" ", "\"ip\"\t", "\"ip\",\t\"user\"", `"ip" , "user"`, `"ip"	,	"user"`, ` "ip"`,
+		`"a\"b"`, `"a\\b"`, `""`, `"ip", "ip"`,
+		`ip`, `"ip",`, `,"ip"`, `"ip";a=1`, `"ip",,"user"`, `"ip" "user"`, `("ip")`, `"ñ"`, `"a\b"`, `"ip`, `:aXA=:`, `?1`,
+	}
+	in, err := json.Marshal(map[string]any{"clients": clients, "policies": policies, "routes": routes, "charged": charged})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,12 +252,13 @@ func TestDjangoRateLimitConformance(t *testing.T) {
 			Names []string
 			Match []string
 		}
+		Charged [][]string
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("ratelimit_conformance.py printed %q: %v", out, err)
 	}
-	if len(got.Clients) != len(clients) || len(got.Policies) != len(policies) || len(got.Routes) != len(routes) {
-		t.Fatalf("ratelimit_conformance.py answered %d/%d/%d cases of %d/%d/%d", len(got.Clients), len(got.Policies), len(got.Routes), len(clients), len(policies), len(routes))
+	if len(got.Clients) != len(clients) || len(got.Policies) != len(policies) || len(got.Routes) != len(routes) || len(got.Charged) != len(charged) {
+		t.Fatalf("ratelimit_conformance.py answered %d/%d/%d/%d cases of %d/%d/%d/%d", len(got.Clients), len(got.Policies), len(got.Routes), len(got.Charged), len(clients), len(policies), len(routes), len(charged))
 	}
 
 	for i, c := range clients {
@@ -344,6 +353,34 @@ func TestDjangoRateLimitConformance(t *testing.T) {
 			}
 		})
 	}
+
+	for i, h := range charged {
+		t.Run("charged/"+h, func(t *testing.T) {
+			if want := chargedNames(h); !slices.Equal(got.Charged[i], want) {
+				t.Errorf("Django reads %q as %q, httpsfv as %q", h, got.Charged[i], want)
+			}
+		})
+	}
+}
+
+// chargedNames reads a Cantina-Ops-Charged value as the gateway writes
+// it: a list of strings without parameters; anything else names nothing.
+func chargedNames(v string) []string {
+	l, err := httpsfv.UnmarshalList([]string{v})
+	if err != nil {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, m := range l {
+		it, ok := m.(httpsfv.Item)
+		s, isString := it.Value.(string)
+		if !ok || !isString || len(it.Params.Names()) > 0 {
+			return nil
+		}
+		set[s] = true
+	}
+	names := slices.Sorted(maps.Keys(set))
+	return names
 }
 
 // posClient talks to posapp from a chosen loopback address (127.0.0.2 is
@@ -594,7 +631,8 @@ func TestDjangoRateLimitMiddleware(t *testing.T) {
 	base := startPOS(t, map[string]string{
 		"CACHE_LOCATION": rdb.URL(), "CANTINA_OPS_TRUSTED_PROXIES": "127.0.0.2",
 		"RATE_LIMIT_MIDDLEWARE": "1", "CANTINA_OPS_RATE_LIMIT_IP": "6/1h", "CANTINA_OPS_RATE_LIMIT_USER": "",
-		"CANTINA_OPS_RATE_LIMIT_ROUTES": "POST /ventas/procesar/=user:3/1h",
+		// The decorated view's own policy too: each request is charged once.
+		"CANTINA_OPS_RATE_LIMIT_ROUTES": "POST /ventas/procesar/=user:3/1h;POST /ventas/decorada/=user:5/1m",
 	})
 	anyone, proxy := posClient("127.0.0.1"), posClient("127.0.0.2")
 	from := func(ip string) http.Header { return http.Header{"X-Forwarded-For": {ip}} }
@@ -645,6 +683,47 @@ func TestDjangoRateLimitMiddleware(t *testing.T) {
 	if r := posDo(t, proxy, http.MethodPost, base+"/ventas/procesar/", bob, from("198.51.100.1")); r.StatusCode != http.StatusOK {
 		t.Errorf("bob's first sale: %s, want 200 (his own budget)", r.Status)
 	}
+
+	// The middleware and the decorator both name user:POST/ventas/decorada/:
+	// the decorator skips what the middleware charged, so 5 of 8 pass,
+	// not 2. Each request comes from a fresh address, so the ip policy
+	// (5 of 6 left) is never the tightest: the user policy's fields win.
+	carla := posLogin(t, proxy, base, "carla", from("198.51.100.2"))
+	passed := 0
+	for i := range 8 {
+		r := posDo(t, proxy, http.MethodPost, base+"/ventas/decorada/", carla, from(fmt.Sprintf("192.0.2.%d", i+1)))
+		if r.StatusCode == http.StatusOK {
+			passed++
+			if f := parseLimitFields(t, r.Header); f.Name != "user:POST/ventas/decorada/" || f.Remaining != int64(4-i) {
+				t.Errorf("request %d: fields %+v, want user:POST/ventas/decorada/ with %d remaining", i+1, f, 4-i)
+			}
+		}
+	}
+	if passed != 5 {
+		t.Errorf("%d of 8 passed through the middleware and the decorator, want 5", passed)
+	}
+
+	t.Run("the tighter of middleware and decorator", func(t *testing.T) {
+		// ip 3/1h from a fresh address leaves 2/3; the decorator's user
+		// 5/1m leaves 4/5, then 3/5 (tighter than 2/3), and so on.
+		base := startPOS(t, map[string]string{
+			"CACHE_LOCATION": rdb.URL(), "CANTINA_OPS_TRUSTED_PROXIES": "127.0.0.2",
+			"RATE_LIMIT_MIDDLEWARE": "1", "CANTINA_OPS_RATE_LIMIT_IP": "3/1h", "CANTINA_OPS_RATE_LIMIT_USER": "",
+		})
+		dora := posLogin(t, proxy, base, "dora", from("198.51.100.3"))
+		for i := range 5 {
+			r := posDo(t, proxy, http.MethodPost, base+"/ventas/decorada/", dora, from(fmt.Sprintf("192.0.2.%d", 100+i)))
+			want := limitFields{Name: "user:POST/ventas/decorada/", Quota: 5, Window: 60, Remaining: int64(4 - i), XLimit: 5, XRemaining: 4 - i}
+			if i == 0 {
+				want = limitFields{Name: "ip", Quota: 3, Window: 3600, Remaining: 2, XLimit: 3, XRemaining: 2}
+			}
+			f := parseLimitFields(t, r.Header)
+			f.Reset, f.XReset, want.RetryAfter = 0, 0, -1
+			if r.StatusCode != http.StatusOK || f != want {
+				t.Errorf("request %d: %s, fields %+v, want 200 and %+v", i+1, r.Status, f, want)
+			}
+		}
+	})
 }
 
 // TestDjangoRateLimitRedisDown: with Redis unreachable, the decorated view

@@ -1,4 +1,5 @@
-"""cantina-ops for the Cantina POS: the Django side of the cache contract.
+"""cantina-ops for the Cantina POS: the Django side of the cache and
+rate-limit contracts.
 
 Drop this file into the Django project (no dependency beyond Django and
 django-redis) and use:
@@ -9,7 +10,10 @@ django-redis) and use:
   to remove stale entries (``POST /api/v1/cache/invalidate``); it never
   raises into the request: failures are logged (logger ``cantina_ops``);
 - ``@cache_result(kind, ...)``: cache a function's result under
-  ``<kind>:<function>:<hash of the arguments>`` with the TTL of its kind.
+  ``<kind>:<function>:<hash of the arguments>`` with the TTL of its kind;
+- ``@ratelimit(spec, key="ip"|"user")`` and ``RateLimitMiddleware``: the
+  rate limits of cantina-ops' gateway, on the same Redis keys with the
+  same Lua script, so that both spend one budget (see ``ratelimit``).
 
 Settings:
 
@@ -21,6 +25,23 @@ Settings:
 - ``CANTINA_OPS_CACHE``: the cache alias (default ``"default"``), a
   django-redis cache whose ``KEY_PREFIX`` and ``VERSION`` are cantina-ops'
   ``CACHE_KEY_PREFIX`` and ``CACHE_VERSION``.
+
+Rate-limit settings (the twins of cantina-ops' variables):
+
+- ``CANTINA_OPS_TRUSTED_PROXIES``: TRUSTED_PROXIES' syntax; whose
+  X-Forwarded-For is believed, and (ranges and addresses only, never
+  ``heroku``) whose Cantina-Ops-Charged header is;
+- ``CANTINA_OPS_RATE_LIMIT_ROUTES``, ``CANTINA_OPS_RATE_LIMIT_IP``
+  (``"300/1m"``), ``CANTINA_OPS_RATE_LIMIT_USER`` (``"120/1m"``): the
+  middleware's policies;
+- ``CANTINA_OPS_RATE_LIMIT_FAIL_OPEN`` (True): while Redis cannot answer,
+  let requests pass (logging a warning) or answer 503;
+- ``SESSION_COOKIE_NAME``: must equal cantina-ops' ``POS_SESSION_COOKIE``.
+
+Rate limits use the Redis of ``CANTINA_OPS_CACHE``, which must be
+cantina-ops' ``CACHE_REDIS_URL``; give that cache short socket timeouts
+(``OPTIONS``: ``SOCKET_CONNECT_TIMEOUT``, ``SOCKET_TIMEOUT``, e.g. 0.5) so
+that a Redis outage does not hold requests.
 
 Keys given to ``invalidate`` are logical keys, as given to ``cache.set``;
 cantina-ops turns them into real keys as Django's default key function does
@@ -807,21 +828,23 @@ def _unavailable():
     }, {"Retry-After": str(FAIL_CLOSED_RETRY_AFTER)})
 
 
-_SF_STRING = re.compile(r'[ \t]*"((?:[^"\\\x00-\x1f\x7f-\uffff]|\\["\\])*)"[ \t]*(?:,|\Z)')
+_SF_STRING = re.compile(r'"((?:[^"\\\x00-\x1f\x7f-\U0010ffff]|\\["\\])*)"[ \t]*(,[ \t]*)?')
 
 
 def _charged_names(header):
     """The names in a Cantina-Ops-Charged value, a structured-field list of
-    strings (``"ip", "user:POST/ventas/procesar/"``); an empty set when it
-    is not one (then everything is charged)."""
+    strings without parameters (``"ip", "user:POST/ventas/procesar/"``);
+    an empty set when it is not one (then everything is charged)."""
     names, pos = set(), 0
-    header = header.strip(" \t")
+    header = header.strip(" ")
     while pos < len(header):
         m = _SF_STRING.match(header, pos)
-        if m is None or (m.end() == len(header) and header.endswith(",")):
+        if m is None:
             return set()
         names.add(re.sub(r"\\(.)", r"\1", m.group(1)))
         pos = m.end()
+        if (m.group(2) is None) != (pos == len(header)):
+            return set()  # two items without a comma, or a trailing comma
     return names
 
 

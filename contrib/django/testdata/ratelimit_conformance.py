@@ -2,7 +2,8 @@
 cmd/cantina-ops/django_ratelimit_e2e_test.go, which compares it with
 internal/ratelimit's.
 
-Reads {"clients": [...], "policies": [...], "routes": [...]} on stdin and
+Reads {"clients": [...], "policies": [...], "routes": [...], "charged":
+[...]} on stdin and
 prints the answers, in order, as one JSON document.
 """
 
@@ -77,4 +78,5 @@ if __name__ == "__main__":
         "clients": [client(c) for c in cases["clients"]],
         "policies": [policy(p) for p in cases["policies"]],
         "routes": [routes(r) for r in cases["routes"]],
+        "charged": [sorted(cantina_ops._charged_names(h)) for h in cases["charged"]],
     }, sys.stdout)
