@@ -62,21 +62,8 @@ func runPOS(t *testing.T, env map[string]string) (string, *testenv.SyncBuffer) {
 	}
 	cmd := exec.Command(djangoPython, filepath.Join(djangoDir, "testdata", "posapp.py"))
 	cmd.Env = pythonEnv(all)
-	logs := &testenv.SyncBuffer{}
-	cmd.Stdout, cmd.Stderr = logs, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start posapp: %v", err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	logs, exited := startProcess(t, cmd)
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
 		if t.Failed() {
 			t.Logf("posapp output:\n%s", logs)
 		}

@@ -285,14 +285,13 @@ _NS = {"ns": 1, "us": 10**3, "\u00b5s": 10**3, "\u03bcs": 10**3, "ms": 10**6, "s
 _DECIMAL = re.compile(r"[+-]?[0-9]+\Z")
 
 
-def _go_atoi(s):
-    """strconv.Atoi: an optional sign and ASCII digits, within int64."""
+def _count(s):
+    """s as strconv.Atoi reads it (an optional sign and ASCII digits, within
+    int64) when that is ≥ 1, else 0."""
     if not _DECIMAL.match(s):
-        raise ValueError(s)
+        return 0
     v = int(s)
-    if not -_INT64_MAX - 1 <= v <= _INT64_MAX:
-        raise ValueError(s)
-    return v
+    return v if 1 <= v <= _INT64_MAX else 0
 
 
 def _go_duration_ns(s):
@@ -414,10 +413,7 @@ def parse_policy(s, name=""):
         raise ValueError("rate limit policy %r: want N/DURATION, e.g. 300/1m" % s)
     if ";" in d or "," in d:
         raise ValueError("rate limit policy %r: write the burst after a space, e.g. 30/1m burst=10" % s)
-    try:
-        limit = _go_atoi(n)
-    except ValueError:
-        limit = 0
+    limit = _count(n)
     if limit < 1:
         raise ValueError("rate limit policy %r: the count %r is not a whole number ≥ 1" % (s, n))
     if d in ("s", "m", "h"):
@@ -433,10 +429,7 @@ def parse_policy(s, name=""):
         if not f.startswith("burst="):
             raise ValueError("rate limit policy %r: unknown option %r (the only one is burst=B)" % (s, f))
         b = f[len("burst="):]
-        try:
-            burst = _go_atoi(b)
-        except ValueError:
-            burst = 0
+        burst = _count(b)
         if burst < 1:
             raise ValueError("rate limit policy %r: the burst %r is not a whole number ≥ 1" % (s, b))
     p = Policy(name, limit, period, burst)
