@@ -45,24 +45,32 @@ func needDjango(t *testing.T) {
 // kept for failure messages.
 func startBinary(t *testing.T, env map[string]string, args ...string) *testenv.SyncBuffer {
 	t.Helper()
-	cmd := binCmd(t, env, args...)
-	logs := &testenv.SyncBuffer{}
+	logs, _ := startProcess(t, binCmd(t, env, args...))
+	return logs
+}
+
+// startProcess starts cmd until the test ends (interrupted, then killed
+// after 30 s), its output kept for failure messages; exited is closed
+// when it has exited.
+func startProcess(t *testing.T, cmd *exec.Cmd) (logs *testenv.SyncBuffer, exited <-chan struct{}) {
+	t.Helper()
+	logs = &testenv.SyncBuffer{}
 	cmd.Stdout, cmd.Stderr = logs, logs
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		t.Fatalf("start %s: %v", filepath.Base(cmd.Path), err)
 	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
 		_ = cmd.Process.Signal(os.Interrupt)
 		select {
-		case <-exited:
+		case <-done:
 		case <-time.After(30 * time.Second):
 			_ = cmd.Process.Kill()
-			<-exited
+			<-done
 		}
 	})
-	return logs
+	return logs, done
 }
 
 // TestDjangoClient: a Django project (Debian's Django 3.2 and django-redis
