@@ -96,14 +96,7 @@ func TestDjangoClient(t *testing.T) {
 	webLogs := startBinary(t, env, "web")
 	workerLogs := startBinary(t, env, "worker")
 	base := "http://127.0.0.1:" + port
-	testenv.Eventually(t, 30*time.Second, "web answers /alive/", func() bool {
-		resp, err := http.Get(base + "/alive/")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+	waitAlive(t, base)
 
 	pyEnv := []string{
 		"PATH=" + os.Getenv("PATH"), "PYTHONDONTWRITEBYTECODE=1", // no __pycache__ in the repo
@@ -211,4 +204,17 @@ func TestDjangoClient(t *testing.T) {
 	if strings.Contains(webLogs.String()+workerLogs.String(), token) {
 		t.Errorf("the API token appears in the logs")
 	}
+}
+
+// waitAlive waits until the web process at base answers /alive/.
+func waitAlive(t *testing.T, base string) {
+	t.Helper()
+	testenv.Eventually(t, 30*time.Second, base+" answers /alive/", func() bool {
+		resp, err := http.Get(base + "/alive/")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
