@@ -246,9 +246,9 @@ if $PROFILE; then
 	wrk_run session "${SERIES[0]}" "$DURATION"
 	wait "$PERF_PID" || { cat "$WORK/perf.log" >&2 && svc_die "perf record failed"; }
 	PROFILE_TOP=$(perf report -i "$WORK/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
-		awk '/^ +[0-9.]+%/ && ++n <= 25')
+		awk '/^ +[0-9.]+%/ && ++n <= 25 { sub(/ +- +- *$/, ""); print }')
 	PROFILE_CUM=$(perf report -i "$WORK/perf.data" --children --sort symbol --stdio -g none 2>/dev/null |
-		awk '/^ +[0-9.]+% +[0-9.]+%/ && ++n <= 40')
+		awk '/^ +[0-9.]+% +[0-9.]+%/ && ++n <= 40 { sub(/ +- +- *$/, ""); print }')
 fi
 
 # ---------------------------------------------------------------- summary
@@ -325,8 +325,8 @@ per_req() {
 	done
 	echo
 	echo "added: the median over the rounds of (mode − direct in the same round). CPU per request: each"
-	echo "process's user+system time over its runs / requests; machine: all CPU busy time (other sessions'"
-	echo "included) / requests. Redis commands per request count those the script runs (TIME, GET, SET)"
+	echo "process's user+system time over its runs / requests (rusage, /proc/PID/stat); machine: all CPU busy"
+	echo "time (other sessions' included; /proc/stat ticks, coarser, can read below a process's) / requests. Redis commands per request count those the script runs (TIME, GET, SET)"
 	echo "besides the EVALSHA that carried them: one round trip per policy decided."
 	echo
 	echo "### Every run"
