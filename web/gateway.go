@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/cantina-pos/cantina-ops/internal/ratelimit"
@@ -51,9 +52,19 @@ func newGateway(upstream *url.URL, l *limits, log *slog.Logger) *gateway {
 		ModifyResponse: g.modifyResponse,
 		ErrorHandler:   g.upstreamError,
 		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BufferPool:     bufferPool{},
 	}
 	return g
 }
+
+// bufferPool reuses the proxy's copy buffers (32 KiB, as it would allocate
+// for every response otherwise).
+type bufferPool struct{}
+
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *copyBuffers.Get().(*[]byte) }
+func (bufferPool) Put(b []byte) { copyBuffers.Put(&b) }
 
 func upstreamTransport() *http.Transport {
 	return &http.Transport{
@@ -65,6 +76,9 @@ func upstreamTransport() *http.Transport {
 		TLSHandshakeTimeout:   UpstreamDialTimeout,
 		ResponseHeaderTimeout: UpstreamHeaderTimeout,
 		ExpectContinueTimeout: time.Second,
+		// The POS's answer passes as it is: no gzip asked for on the
+		// client's behalf (and undone here) when the client did not ask.
+		DisableCompression: true,
 	}
 }
 

@@ -131,6 +131,9 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		case rec.status >= 400:
 			level = slog.LevelInfo
 		}
+		if !s.log.Enabled(r.Context(), level) {
+			return
+		}
 		s.log.Log(r.Context(), level, "http request",
 			"method", r.Method, "path", r.URL.Path, "status", rec.status,
 			"duration_ms", time.Since(start).Milliseconds())

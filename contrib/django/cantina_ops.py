@@ -248,26 +248,40 @@ def cache_result(kind, key_func=None, timeout=None, tags=()):
 
 #: ratelimit.Script (internal/ratelimit/redis.go), character for character:
 #: GCRA in integer microseconds with Redis TIME as the clock.
-#: KEYS[1] the key; ARGV[1] interval µs; ARGV[2] capacity µs; returns
-#: {allowed 0|1, remaining, retry_after µs, reset_after µs, now µs}.
+#: KEYS[i] a key; ARGV[2i-1] its interval µs; ARGV[2i] its capacity µs;
+#: decides the keys in order and stops at the first refusal. Called here
+#: with one key, it returns {allowed 0|1, remaining, retry_after µs,
+#: reset_after µs, now µs}.
 RATE_LIMIT_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1])
-local capacity = tonumber(ARGV[2])
-local stored = tonumber(redis.call('GET', KEYS[1])) or now
-local tat = math.max(stored, now)
-tat = math.min(tat, now + capacity)
-local new_tat = tat + interval
-local allow_at = new_tat - capacity
-if now < allow_at then
-  if tat < stored then
-    redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
+local out = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local capacity = tonumber(ARGV[2 * i])
+  local stored = tonumber(redis.call('GET', KEYS[i])) or now
+  local tat = math.max(stored, now)
+  tat = math.min(tat, now + capacity)
+  local new_tat = tat + interval
+  local allow_at = new_tat - capacity
+  if now < allow_at then
+    if tat < stored then
+      redis.call('SET', KEYS[i], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
+    end
+    table.insert(out, 0)
+    table.insert(out, 0)
+    table.insert(out, allow_at - now)
+    table.insert(out, tat - now)
+    break
   end
-  return {0, 0, allow_at - now, tat - now, now}
+  redis.call('SET', KEYS[i], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+  table.insert(out, 1)
+  table.insert(out, math.floor((now - allow_at) / interval))
+  table.insert(out, 0)
+  table.insert(out, new_tat - now)
 end
-redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
-return {1, math.floor((now - allow_at) / interval), 0, new_tat - now, now}
+table.insert(out, now)
+return out
 """
 
 RATE_LIMIT_KEY_PREFIX = "cantina:rl:"  # ratelimit.KeyPrefix

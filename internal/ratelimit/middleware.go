@@ -75,20 +75,20 @@ func (g *Guard) Decide(ctx context.Context, checks []Check) Outcome {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	for _, c := range checks {
-		d, err := g.Limiter.Allow(ctx, c.Policy, c.Subject)
-		if err != nil {
-			g.warn(err)
-			return Outcome{Allowed: g.FailOpen, Unavailable: true, Err: err, Charged: out.Charged}
-		}
+	ds, err := g.Limiter.AllowAll(ctx, checks)
+	for i, d := range ds {
 		if !out.Decided || tighter(d, out.Tightest) {
-			out.Tightest, out.Policy, out.Decided = d, c.Policy, true
+			out.Tightest, out.Policy, out.Decided = d, checks[i].Policy, true
 		}
 		if !d.Allowed {
 			out.Allowed = false
 			return out
 		}
-		out.Charged = append(out.Charged, c.Policy.Name)
+		out.Charged = append(out.Charged, checks[i].Policy.Name)
+	}
+	if err != nil {
+		g.warn(err)
+		return Outcome{Allowed: g.FailOpen, Unavailable: true, Err: err, Charged: out.Charged}
 	}
 	return out
 }

@@ -25,33 +25,54 @@ func Key(p Policy, subject string) string {
 }
 
 // Script is Decide's twin (decide in decide.go, line for line), in integer
-// microseconds, with Redis TIME as the clock. Lua numbers are doubles:
-// exact for integers below 2^53 µs (year 2255). A script that reads TIME and
-// then writes needs effects replication, the default since Redis 5.
+// microseconds, with Redis TIME as the clock, for one or several policies
+// of one request: it decides KEYS[1], then KEYS[2] and so on, and stops at
+// the first refusal, so a refused request spends nothing of the policies
+// after it. Lua numbers are doubles: exact for integers below 2^53 µs (year
+// 2255). A script that reads TIME and then writes needs effects
+// replication, the default since Redis 5.
 //
-//	KEYS[1] the key; ARGV[1] interval T µs; ARGV[2] capacity Burst*T µs
-//	returns {allowed 0|1, remaining, retry_after µs, reset_after µs, now µs}
+//	KEYS[i] a key; ARGV[2i-1] its interval T µs; ARGV[2i] its capacity Burst*T µs
+//	returns, per decided key, {allowed 0|1, remaining, retry_after µs,
+//	reset_after µs}, flattened, then now µs
+//
+// With one key, as the Django decorator calls it, that is {allowed,
+// remaining, retry_after, reset_after, now}. Several keys in one call must
+// share a Redis Cluster slot; the Limiter sends one key per call to a
+// cluster.
 //
 // contrib/django/cantina_ops.py runs this very text (a test compares them),
 // so that the POS's decorator and the gateway share every budget.
 const Script = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local interval = tonumber(ARGV[1])
-local capacity = tonumber(ARGV[2])
-local stored = tonumber(redis.call('GET', KEYS[1])) or now
-local tat = math.max(stored, now)
-tat = math.min(tat, now + capacity)
-local new_tat = tat + interval
-local allow_at = new_tat - capacity
-if now < allow_at then
-  if tat < stored then
-    redis.call('SET', KEYS[1], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
+local out = {}
+for i = 1, #KEYS do
+  local interval = tonumber(ARGV[2 * i - 1])
+  local capacity = tonumber(ARGV[2 * i])
+  local stored = tonumber(redis.call('GET', KEYS[i])) or now
+  local tat = math.max(stored, now)
+  tat = math.min(tat, now + capacity)
+  local new_tat = tat + interval
+  local allow_at = new_tat - capacity
+  if now < allow_at then
+    if tat < stored then
+      redis.call('SET', KEYS[i], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
+    end
+    table.insert(out, 0)
+    table.insert(out, 0)
+    table.insert(out, allow_at - now)
+    table.insert(out, tat - now)
+    break
   end
-  return {0, 0, allow_at - now, tat - now, now}
+  redis.call('SET', KEYS[i], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
+  table.insert(out, 1)
+  table.insert(out, math.floor((now - allow_at) / interval))
+  table.insert(out, 0)
+  table.insert(out, new_tat - now)
 end
-redis.call('SET', KEYS[1], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
-return {1, math.floor((now - allow_at) / interval), 0, new_tat - now, now}
+table.insert(out, now)
+return out
 `
 
 var script = redis.NewScript(Script)
@@ -69,28 +90,71 @@ func NewLimiter(rdb redis.UniversalClient) *Limiter { return &Limiter{rdb: rdb} 
 // An error means Redis could not decide (down, timeout): the caller chooses
 // to fail open or closed.
 func (l *Limiter) Allow(ctx context.Context, p Policy, subject string) (Decision, error) {
-	d, _, err := l.allow(ctx, p, subject)
-	return d, err
+	ds, _, err := l.allowAll(ctx, []Check{{Policy: p, Subject: subject}})
+	if err != nil {
+		return Decision{}, err
+	}
+	return ds[0], nil
 }
 
-// allow is Allow that also returns the Redis clock the script read, for
-// tests that replay the same timeline through Decide.
-func (l *Limiter) allow(ctx context.Context, p Policy, subject string) (Decision, time.Time, error) {
-	if err := p.check(); err != nil {
-		return Decision{}, time.Time{}, fmt.Errorf("rate limit %s: invalid policy: %w", p.Name, err)
+// AllowAll decides checks in order and stops at the first refusal, as
+// Allow one after the other would, in one round trip to a single Redis
+// server (one per check to a Redis Cluster, whose keys of one request lie
+// in different slots). It returns the decisions made: all of them when
+// every check passed, else up to and including the refusal. An error
+// means Redis could not decide; decisions made before it still count.
+func (l *Limiter) AllowAll(ctx context.Context, checks []Check) ([]Decision, error) {
+	if _, single := l.rdb.(*redis.Client); single || len(checks) < 2 {
+		ds, _, err := l.allowAll(ctx, checks)
+		return ds, err
 	}
-	res, err := script.Run(ctx, l.rdb, []string{Key(p, subject)}, p.interval(), p.capacity()).Int64Slice()
+	ds := make([]Decision, 0, len(checks))
+	for _, c := range checks {
+		d, _, err := l.allowAll(ctx, []Check{c})
+		if err != nil {
+			return ds, err
+		}
+		ds = append(ds, d[0])
+		if !d[0].Allowed {
+			break
+		}
+	}
+	return ds, nil
+}
+
+// allowAll runs the script once on checks, and also returns the Redis
+// clock it read, for tests that replay the same timeline through Decide.
+func (l *Limiter) allowAll(ctx context.Context, checks []Check) ([]Decision, time.Time, error) {
+	if len(checks) == 0 {
+		return nil, time.Time{}, nil
+	}
+	keys := make([]string, len(checks))
+	args := make([]any, 0, 2*len(checks))
+	for i, c := range checks {
+		if err := c.Policy.check(); err != nil {
+			return nil, time.Time{}, fmt.Errorf("rate limit %s: invalid policy: %w", c.Policy.Name, err)
+		}
+		keys[i] = Key(c.Policy, c.Subject)
+		args = append(args, c.Policy.interval(), c.Policy.capacity())
+	}
+	res, err := script.Run(ctx, l.rdb, keys, args...).Int64Slice()
 	if err != nil {
-		return Decision{}, time.Time{}, fmt.Errorf("rate limit %s: run script: %w", p.Name, err)
+		return nil, time.Time{}, fmt.Errorf("rate limit %s: run script: %w", checks[0].Policy.Name, err)
 	}
-	if len(res) != 5 {
-		return Decision{}, time.Time{}, fmt.Errorf("rate limit %s: script returned %d values, want 5", p.Name, len(res))
+	n := (len(res) - 1) / 4
+	if len(res) != 4*n+1 || n < 1 || n > len(checks) {
+		return nil, time.Time{}, fmt.Errorf("rate limit %s: script returned %d values for %d keys", checks[0].Policy.Name, len(res), len(checks))
 	}
-	return Decision{
-		Allowed:    res[0] == 1,
-		Remaining:  int(res[1]),
-		RetryAfter: micros(res[2]),
-		ResetAfter: micros(res[3]),
-		Limit:      p.Burst,
-	}, time.UnixMicro(res[4]), nil
+	ds := make([]Decision, n)
+	for i := range ds {
+		r := res[4*i:]
+		ds[i] = Decision{
+			Allowed:    r[0] == 1,
+			Remaining:  int(r[1]),
+			RetryAfter: micros(r[2]),
+			ResetAfter: micros(r[3]),
+			Limit:      checks[i].Policy.Burst,
+		}
+	}
+	return ds, time.UnixMicro(res[len(res)-1]), nil
 }

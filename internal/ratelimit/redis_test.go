@@ -152,10 +152,11 @@ func TestLimiterTwin(t *testing.T) {
 				} else if err := rdb.Del(ctx, key).Err(); err != nil {
 					t.Fatal(err)
 				}
-				got, now, err := l.allow(ctx, p, "subject")
+				ds, now, err := l.allowAll(ctx, []Check{{Policy: p, Subject: "subject"}})
 				if err != nil {
 					t.Fatal(err)
 				}
+				got := ds[0]
 				want, wantTAT := Decide(p, stored, now)
 				if got != want {
 					t.Fatalf("call %d, stored TAT %s, now %s: script %+v, Decide %+v", i, stored, now, got, want)
@@ -185,3 +186,79 @@ func TestLimiterTwin(t *testing.T) {
 		})
 	}
 }
+
+// TestAllowAllTwin: several policies in one call decide as Decide does,
+// each on its own key at the same Redis clock, in order, and the call
+// stops at the first refusal: a policy after it spends nothing. The
+// Limiter of a single server and one that sends a key per call (as to a
+// cluster) answer alike.
+func TestAllowAllTwin(t *testing.T) {
+	rdb := testenv.Redis(t).Client(t)
+	ctx := context.Background()
+	pol := func(name, s string) Policy {
+		p, err := ParsePolicy(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Name = name
+		return p
+	}
+	route, ip, user := pol("user:POST/v/", "2/1h"), pol("ip", "3/1h"), pol("user", "10/1h")
+	checks := []Check{{route, "session:a"}, {ip, "192.0.2.1"}, {user, "session:a"}}
+	for _, single := range []bool{true, false} {
+		if err := rdb.FlushDB(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		l := NewLimiter(rdb)
+		if !single {
+			l = NewLimiter(redis.UniversalClient(&perKey{rdb}))
+		}
+		tat := map[string]time.Time{}
+		for call := range 4 {
+			var ds []Decision
+			var now time.Time
+			var err error
+			if single {
+				ds, now, err = l.allowAll(ctx, checks)
+			} else {
+				ds, err = l.AllowAll(ctx, checks)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Calls 1 and 2 pass all three; call 3 is refused by the route
+			// policy, before ip and user; call 4 too.
+			wantN := 3
+			if call >= 2 {
+				wantN = 1
+			}
+			if len(ds) != wantN || ds[len(ds)-1].Allowed != (call < 2) {
+				t.Fatalf("single=%v call %d: %+v, want %d decisions", single, call+1, ds, wantN)
+			}
+			for i, d := range ds {
+				c := checks[i]
+				if single {
+					want, next := Decide(c.Policy, tat[c.Policy.Name], now)
+					if d != want {
+						t.Fatalf("call %d, %s: script %+v, Decide %+v", call+1, c.Policy.Name, d, want)
+					}
+					tat[c.Policy.Name] = next
+				}
+				if want := c.Policy.Burst - 1 - min(call, 1); d.Allowed && d.Remaining != want {
+					t.Fatalf("single=%v call %d, %s: %d remaining, want %d", single, call+1, c.Policy.Name, d.Remaining, want)
+				}
+			}
+		}
+		// ip and user were spent twice, not by the refused calls.
+		for _, c := range checks[1:] {
+			d, err := l.Allow(ctx, c.Policy, c.Subject)
+			if err != nil || d.Remaining != c.Policy.Burst-3 {
+				t.Errorf("single=%v %s: %+v %v, want %d remaining after 2 spent and this one", single, c.Policy.Name, d, err, c.Policy.Burst-3)
+			}
+		}
+	}
+}
+
+// perKey is a Redis client that is not a *redis.Client, so that the
+// Limiter sends one key per call, as it does to a cluster.
+type perKey struct{ *redis.Client }
