@@ -256,6 +256,7 @@ RATE_LIMIT_SCRIPT = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local out = {}
+local n = 0
 for i = 1, #KEYS do
   local interval = tonumber(ARGV[2 * i - 1])
   local capacity = tonumber(ARGV[2 * i])
@@ -268,19 +269,15 @@ for i = 1, #KEYS do
     if tat < stored then
       redis.call('SET', KEYS[i], string.format('%d', tat), 'PX', math.ceil((tat - now) / 1000))
     end
-    table.insert(out, 0)
-    table.insert(out, 0)
-    table.insert(out, allow_at - now)
-    table.insert(out, tat - now)
+    out[n + 1], out[n + 2], out[n + 3], out[n + 4] = 0, 0, allow_at - now, tat - now
+    n = n + 4
     break
   end
   redis.call('SET', KEYS[i], string.format('%d', new_tat), 'PX', math.ceil((new_tat - now) / 1000))
-  table.insert(out, 1)
-  table.insert(out, math.floor((now - allow_at) / interval))
-  table.insert(out, 0)
-  table.insert(out, new_tat - now)
+  out[n + 1], out[n + 2], out[n + 3], out[n + 4] = 1, math.floor((now - allow_at) / interval), 0, new_tat - now
+  n = n + 4
 end
-table.insert(out, now)
+out[n + 1] = now
 return out
 """
 
