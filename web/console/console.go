@@ -189,10 +189,13 @@ func (h *Handler) Page(pattern string, role config.Role, page http.Handler) {
 // Audit records an event (see Auditor.Audit); ClientIP gives its IP.
 func (h *Handler) Audit(ctx context.Context, e Event) { h.audit.Audit(ctx, e) }
 
-// ClientIP is r's client address as the audit records it (X-Forwarded-For
-// believed from TRUSTED_PROXIES only).
-func (h *Handler) ClientIP(r *http.Request) string {
-	ip := ratelimit.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), h.cfg.RateLimit.TrustedProxies)
+// ClientIP is r's client address as the audit records it (see ClientIP).
+func (h *Handler) ClientIP(r *http.Request) string { return ClientIP(r, h.cfg.RateLimit.TrustedProxies) }
+
+// ClientIP is r's client address, X-Forwarded-For believed from trusted
+// proxies only (TRUSTED_PROXIES); "" when unknown.
+func ClientIP(r *http.Request, trusted ratelimit.Trust) string {
+	ip := ratelimit.ClientIP(r.RemoteAddr, r.Header.Values("X-Forwarded-For"), trusted)
 	if !ip.IsValid() {
 		return ""
 	}
