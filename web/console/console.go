@@ -190,7 +190,9 @@ func (h *Handler) Page(pattern string, role config.Role, page http.Handler) {
 func (h *Handler) Audit(ctx context.Context, e Event) { h.audit.Audit(ctx, e) }
 
 // ClientIP is r's client address as the audit records it (see ClientIP).
-func (h *Handler) ClientIP(r *http.Request) string { return ClientIP(r, h.cfg.RateLimit.TrustedProxies) }
+func (h *Handler) ClientIP(r *http.Request) string {
+	return ClientIP(r, h.cfg.RateLimit.TrustedProxies)
+}
 
 // ClientIP is r's client address, X-Forwarded-For believed from trusted
 // proxies only (TRUSTED_PROXIES); "" when unknown.

@@ -216,7 +216,7 @@ func (h *Handler) overHTTPS(r *http.Request) bool {
 func safeNext(next string) string {
 	u, err := url.Parse(next)
 	if err != nil || u.Scheme != "" || u.Host != "" || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") ||
-		!strings.HasPrefix(u.Path, Root+"/") {
+		!strings.HasPrefix(u.Path, Root+"/") || strings.Contains(u.Path, "..") {
 		return Root + "/"
 	}
 	return next
