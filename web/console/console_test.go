@@ -98,18 +98,18 @@ func TestCrossOrigin(t *testing.T) {
 	if login.Code != http.StatusForbidden || sessionCookie(login) != nil {
 		t.Errorf("cross-site login: %d, want 403 without a session", login.Code)
 	}
-	if c := pause("Sec-Fetch-Site", "same-origin"); c != http.StatusOK {
-		t.Fatalf("same-origin pause: %d, want 200", c)
+	if c := pause("Sec-Fetch-Site", "same-origin"); c != http.StatusNoContent {
+		t.Fatalf("same-origin pause: %d, want asynqmon's 204", c)
 	}
 	if !paused(t, insp) {
 		t.Fatal("the same-origin pause did not pause")
 	}
 	resume := f.do(f.h, req{method: "POST", path: Root + "/api/queues/default:resume", cookie: token, headers: []string{"Origin", "https://ops.example.org"}})
-	if resume.Code != http.StatusOK || paused(t, insp) {
-		t.Errorf("resume from PUBLIC_URL's origin (host renamed by a proxy): %d, want 200 and resumed", resume.Code)
+	if resume.Code != http.StatusNoContent || paused(t, insp) {
+		t.Errorf("resume from PUBLIC_URL's origin (host renamed by a proxy): %d, want 204 and resumed", resume.Code)
 	}
-	if c := pause(); c != http.StatusOK {
-		t.Errorf("a script's change (no browser headers): %d, want 200", c)
+	if c := pause(); c != http.StatusNoContent {
+		t.Errorf("a script's change (no browser headers): %d, want 204", c)
 	}
 }
 

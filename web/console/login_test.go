@@ -207,7 +207,7 @@ func TestBasicForScripts(t *testing.T) {
 			t.Fatalf("repeated basic call: %d", w.Code)
 		}
 	}
-	viewer := f.do(f.h, req{method: "POST", path: Root + "/api/queues/default:pause", basic: []string{"vic", vicPass}})
+	viewer := f.do(f.h, req{method: "POST", path: Root + "/api/queues/default:pause", remote: "192.0.2.50:1", basic: []string{"vic", vicPass}})
 	if viewer.Code != http.StatusForbidden {
 		t.Errorf("viewer's basic POST: %d, want 403", viewer.Code)
 	}
