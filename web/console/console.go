@@ -14,12 +14,14 @@
 package console
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -243,15 +245,19 @@ func (h *Handler) require(role config.Role, next http.Handler) http.Handler {
 func (h *Handler) monitor(w http.ResponseWriter, r *http.Request) {
 	u, _ := UserFrom(r.Context())
 	change := strings.HasPrefix(r.URL.Path, Root+"/api/") && r.Method != http.MethodGet && r.Method != http.MethodHead
+	m := h.monitors[config.RoleViewer]
+	if u.Role == config.RoleOperator {
+		m = h.monitors[config.RoleOperator]
+	}
 	switch {
 	case u.Role != config.RoleOperator && change:
 		writeError(w, http.StatusForbidden, "viewers cannot change anything here; log in as an operator")
 		return
-	case u.Role != config.RoleOperator:
-		h.monitors[config.RoleViewer].ServeHTTP(w, r)
+	case strings.HasPrefix(r.URL.Path, Root+"/api/") && !change:
+		serveRedacted(w, r, m)
 		return
 	case !change:
-		h.monitors[config.RoleOperator].ServeHTTP(w, r)
+		m.ServeHTTP(w, r)
 		return
 	}
 	e := changeEvent(r)
@@ -261,6 +267,34 @@ func (h *Handler) monitor(w http.ResponseWriter, r *http.Request) {
 	e.Status = rec.status
 	h.audit.Audit(r.Context(), e)
 }
+
+// serveRedacted serves an asynqmon API read with the tasks' error messages
+// redacted (redactErrors): asynqmon shows them as they are.
+func serveRedacted(w http.ResponseWriter, r *http.Request, m http.Handler) {
+	buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+	m.ServeHTTP(buf, r)
+	body := buf.body.Bytes()
+	if strings.HasPrefix(buf.header.Get("Content-Type"), "application/json") {
+		body = redactErrors(body)
+	}
+	for k, v := range buf.header {
+		w.Header()[k] = v
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(buf.status)
+	_, _ = w.Write(body)
+}
+
+// bufferedWriter keeps an answer to rewrite it.
+type bufferedWriter struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedWriter) Header() http.Header         { return b.header }
+func (b *bufferedWriter) WriteHeader(code int)        { b.status = code }
+func (b *bufferedWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
 
 // maxBatchBody bounds the body of a batch change read for the audit.
 const maxBatchBody = 64 << 10

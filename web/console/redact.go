@@ -109,15 +109,59 @@ var (
 // redactText masks email addresses, passwords in URLs, key=value secrets
 // and words that look random (see randomLooking) in s.
 func redactText(s string) string {
-	s = urlUserRE.ReplaceAllString(s, "${1}"+maskSecret+"@")
-	s = emailRE.ReplaceAllString(s, maskEmail)
-	s = assignRE.ReplaceAllString(s, "${1}${2}"+maskSecret)
-	return wordRE.ReplaceAllStringFunc(s, func(w string) string {
+	return wordRE.ReplaceAllStringFunc(redactError(s), func(w string) string {
 		if randomLooking(w) {
 			return maskSecret
 		}
 		return w
 	})
+}
+
+// redactError masks email addresses, passwords in URLs and key=value
+// secrets in a task's error message. Random-looking words stay: in an
+// error they are checksums and ids an operator needs.
+func redactError(s string) string {
+	s = urlUserRE.ReplaceAllString(s, "${1}"+maskSecret+"@")
+	s = emailRE.ReplaceAllString(s, maskEmail)
+	return assignRE.ReplaceAllString(s, "${1}${2}"+maskSecret)
+}
+
+// redactErrors rewrites an asynqmon API answer (JSON) with every task's
+// "error_message" passed through redactError; other bodies come back as
+// they are.
+func redactErrors(body []byte) []byte {
+	if !bytes.Contains(body, []byte(`"error_message"`)) {
+		return body
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return body
+	}
+	out, err := json.Marshal(redactErrorFields(v))
+	if err != nil {
+		return body
+	}
+	return append(out, '\n')
+}
+
+func redactErrorFields(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, x := range t {
+			if s, ok := x.(string); ok && k == "error_message" {
+				t[k] = redactError(s)
+			} else {
+				t[k] = redactErrorFields(x)
+			}
+		}
+	case []any:
+		for i, x := range t {
+			t[i] = redactErrorFields(x)
+		}
+	}
+	return v
 }
 
 // randomLooking reports whether a word of 20+ token characters looks like

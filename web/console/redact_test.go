@@ -50,3 +50,24 @@ func TestRedact(t *testing.T) {
 		})
 	}
 }
+
+// TestRedactErrors: asynqmon's task lists have their error messages
+// masked (emails, URL passwords, key=value secrets) but checksums and
+// everything else kept.
+func TestRedactErrors(t *testing.T) {
+	in := `{"tasks":[{"id":"t1","error_message":"send to ana@example.org: 550; dial mysql://pos:s3cret@db/pos; checksum 0123456789abcdef0123456789abcdef0123 differs","payload":"x"}],"stats":{"size":1}}`
+	got := string(redactErrors([]byte(in)))
+	for _, h := range []string{"ana@example.org", "s3cret"} {
+		if strings.Contains(got, h) {
+			t.Errorf("redactErrors shows %q: %s", h, got)
+		}
+	}
+	for _, k := range []string{"[email]", "0123456789abcdef0123456789abcdef0123", `"id":"t1"`, `"size":1`} {
+		if !strings.Contains(got, k) {
+			t.Errorf("redactErrors lost %q: %s", k, got)
+		}
+	}
+	if other := `{"queues":[]}`; string(redactErrors([]byte(other))) != other {
+		t.Error("a body without error messages changed")
+	}
+}
