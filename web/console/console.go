@@ -148,7 +148,7 @@ func New(o Options) (*Handler, error) {
 	h.mux.HandleFunc("POST "+Root+"/login", h.loginSubmit)
 	h.mux.HandleFunc("POST "+Root+"/logout", h.logout)
 	h.Page("GET "+Root+"/audit", config.RoleOperator, http.HandlerFunc(h.auditPage))
-	h.Page(Root+"/", config.RoleViewer, http.HandlerFunc(h.monitor))
+	h.Page(Root+"/", RoleAny, http.HandlerFunc(h.monitor))
 	h.mux.Handle(Root, http.RedirectHandler(Root+"/", http.StatusMovedPermanently))
 
 	cop := http.NewCrossOriginProtection()
@@ -180,9 +180,12 @@ func publicOrigin(u string) string {
 	return scheme + "://" + host
 }
 
+// RoleAny lets every account see a page (Page).
+const RoleAny = config.RoleViewer
+
 // Page serves page at pattern (a ServeMux pattern under Root, such as
-// "GET /monitoring/backups") to logged-in accounts of role (RoleViewer:
-// any account). Call it before serving. Every state-changing request
+// "GET /monitoring/backups") to logged-in accounts of role
+// (config.RoleOperator, or RoleAny). Call it before serving. Every state-changing request
 // reaches page only from the console's own origin.
 func (h *Handler) Page(pattern string, role config.Role, page http.Handler) {
 	h.mux.Handle(pattern, h.require(role, page))

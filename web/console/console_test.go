@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/cantina-pos/cantina-ops/internal/config"
 )
 
 // withQueue puts one task on queue default, so that the queue exists.
@@ -255,4 +257,39 @@ func TestChangeEvent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestPage: a page mounted with Page is served to the roles it allows,
+// in the console's layout, and a change to it from another site is
+// refused like any other.
+func TestPage(t *testing.T) {
+	f := newFixture(t, nil)
+	var got []User
+	f.h.Page("GET "+Root+"/extra", RoleAny, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, _ := UserFrom(r.Context())
+		got = append(got, u)
+		f.h.Render(w, r, http.StatusOK, "Extra", "<p>hello</p>")
+	}))
+	f.h.Page("POST "+Root+"/extra", config.RoleOperator, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.h.Audit(r.Context(), Event{Action: ActionBackup, User: "ana", IP: f.h.ClientIP(r)})
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	vic, ana := f.session("vic", vicPass), f.session("ana", anaPass)
+	w := f.do(f.h, req{method: "GET", path: Root + "/extra", cookie: vic, headers: []string{"Sec-Fetch-Mode", "navigate"}})
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), "<h1>Extra</h1>\n<p>hello</p>") || !strings.Contains(w.Body.String(), "vic (viewer)") {
+		t.Errorf("viewer GET: %d %s", w.Code, w.Body)
+	}
+	if len(got) != 1 || got[0] != (User{Name: "vic", Role: config.RoleViewer}) {
+		t.Errorf("the page saw %+v", got)
+	}
+	if w := f.do(f.h, req{method: "POST", path: Root + "/extra", cookie: vic, headers: sameOrigin}); w.Code != http.StatusForbidden {
+		t.Errorf("viewer POST: %d, want 403", w.Code)
+	}
+	if w := f.do(f.h, req{method: "POST", path: Root + "/extra", cookie: ana, headers: []string{"Sec-Fetch-Site", "cross-site"}}); w.Code != http.StatusForbidden {
+		t.Errorf("operator's cross-site POST: %d, want 403", w.Code)
+	}
+	if w := f.do(f.h, req{method: "POST", path: Root + "/extra", cookie: ana, headers: sameOrigin}); w.Code != http.StatusAccepted {
+		t.Errorf("operator POST: %d, want 202", w.Code)
+	}
+	findAudit(t, f.log, map[string]any{"action": ActionBackup, "user": "ana"})
 }

@@ -109,6 +109,9 @@ type pageData struct {
 	Keep    int
 	TZ      *time.Location
 	Message string
+	// A page of Render.
+	Title   string
+	Content template.HTML
 }
 
 var funcs = template.FuncMap{
@@ -158,6 +161,12 @@ td.path{word-break:break-all}
 <main><p class="error">{{.Message}}</p></main></body></html>
 {{end}}
 
+{{define "page"}}{{template "head" .}}
+<main><h1>{{.Title}}</h1>
+{{.Content}}
+</main></body></html>
+{{end}}
+
 {{define "audit"}}{{template "head" .}}
 <main><h1>{{.T.audit}}</h1>
 <p>{{printf .T.lastN .Keep}}</p>
@@ -171,6 +180,17 @@ td.path{word-break:break-all}
 </main></body></html>
 {{end}}
 `))
+
+// Render writes a page of the console (for pages mounted with Page): its
+// head, styles and navigation (the account, log out), then title and
+// content, which the caller has made safe HTML (html/template). No inline
+// script: the CSP refuses them.
+func (h *Handler) Render(w http.ResponseWriter, r *http.Request, code int, title string, content template.HTML) {
+	h.render(w, r, code, "page", pageData{Title: title, Content: content})
+}
+
+// Lang is r's language for pages mounted with Page: "es" or "en".
+func (h *Handler) Lang(r *http.Request) string { return h.lang(r) }
 
 // render writes the named page with status code.
 func (h *Handler) render(w http.ResponseWriter, r *http.Request, code int, name string, d pageData) {
