@@ -1,7 +1,7 @@
 // Package web is the HTTP process: liveness and readiness probes for the
-// load balancer, the API for the POS (api.go), and the asynqmon console
-// behind a login. Every error is a JSON body with a 4xx/5xx status, never
-// an HTML page.
+// load balancer, the API for the POS (api.go), and the operator console
+// (package console: asynqmon behind a login). Every error is a JSON body
+// with a 4xx/5xx status, never an HTML page, but on the console's pages.
 package web
 
 import (
