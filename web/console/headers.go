@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strings"
@@ -47,12 +46,15 @@ var inlineScript = regexp.MustCompile(`<script>([\s\S]*?)</script>`)
 func contentSecurityPolicy(monitors ...http.Handler) (string, error) {
 	var hashes []string
 	for _, m := range monitors {
-		rec := httptest.NewRecorder()
-		m.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, Root+"/", nil))
-		body := rec.Body.String()
-		scripts := inlineScript.FindAllStringSubmatch(body, -1)
-		if rec.Code != http.StatusOK || len(scripts) == 0 {
-			return "", fmt.Errorf("console: asynqmon's index page (status %d) has no inline script to allow: has asynqmon changed?", rec.Code)
+		rec := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
+		req, err := http.NewRequest(http.MethodGet, Root+"/", nil)
+		if err != nil {
+			return "", fmt.Errorf("console: render asynqmon's index page: %w", err)
+		}
+		m.ServeHTTP(rec, req)
+		scripts := inlineScript.FindAllStringSubmatch(rec.body.String(), -1)
+		if rec.status != http.StatusOK || len(scripts) == 0 {
+			return "", fmt.Errorf("console: asynqmon's index page (status %d) has no inline script to allow: has asynqmon changed?", rec.status)
 		}
 		for _, s := range scripts {
 			sum := sha256.Sum256([]byte(s[1]))

@@ -98,7 +98,10 @@ func (st *sessions) get(ctx context.Context, token string) (session, error) {
 		// XX: a session logged out meanwhile stays gone.
 		err = st.rdb.SetArgs(ctx, key, v, redis.SetArgs{Mode: "XX", TTL: st.ttl(s, now)}).Err()
 	}
-	if err != nil && !errors.Is(err, redis.Nil) {
+	switch {
+	case errors.Is(err, redis.Nil):
+		return session{}, errNoSession
+	case err != nil:
 		return session{}, fmt.Errorf("renew session: %w", err)
 	}
 	return s, nil
