@@ -58,14 +58,14 @@ type Deps struct {
 type Server struct {
 	cfg       *config.Config
 	log       *slog.Logger
-	readiness *health.Rounds        // /ready/, cached briefly in this process
-	rounds    *health.Rounds        // /health/, shared with the other replicas
-	console   *console.Handler      // nil when no console account is set
-	audit     *console.Auditor      // the audit trail (console, API calls)
-	cache     *cacheclient.Client   // enqueues cache invalidations (api.go)
-	tokens    apiTokens             // API_TOKENS
-	limits    *limits               // RATE_LIMIT_* (ratelimit.go)
-	gateway   *gateway              // nil without POS_UPSTREAM_URL
+	readiness *health.Rounds      // /ready/, cached briefly in this process
+	rounds    *health.Rounds      // /health/, shared with the other replicas
+	console   *console.Handler    // nil when no console account is set
+	audit     *console.Auditor    // the audit trail (console, API calls)
+	cache     *cacheclient.Client // enqueues cache invalidations (api.go)
+	tokens    apiTokens           // API_TOKENS
+	limits    *limits             // RATE_LIMIT_* (ratelimit.go)
+	gateway   *gateway            // nil without POS_UPSTREAM_URL
 	handler   http.Handler
 }
 
