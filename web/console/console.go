@@ -144,6 +144,11 @@ func New(o Options) (*Handler, error) {
 		return nil, err
 	}
 
+	// asynqmon's icons and web app manifest: browsers fetch the manifest
+	// without cookies, and none of them tells anything.
+	for _, name := range publicAssets {
+		h.mux.Handle("GET "+Root+"/"+name, h.monitors[config.RoleViewer])
+	}
 	h.mux.HandleFunc("GET "+Root+"/login", h.loginPage)
 	h.mux.HandleFunc("POST "+Root+"/login", h.loginSubmit)
 	h.mux.HandleFunc("POST "+Root+"/logout", h.logout)
@@ -162,6 +167,12 @@ func New(o Options) (*Handler, error) {
 	}))
 	h.handler = h.headers(cop.Handler(h.mux))
 	return h, nil
+}
+
+// publicAssets are asynqmon's files served without a login.
+var publicAssets = []string{
+	"manifest.json", "favicon.ico", "favicon-16x16.png", "favicon-32x32.png",
+	"apple-touch-icon.png", "android-chrome-192x192.png", "android-chrome-512x512.png",
 }
 
 // dummyHash is a hash of a random password with the default parameters.

@@ -293,3 +293,19 @@ func TestPage(t *testing.T) {
 	}
 	findAudit(t, f.log, map[string]any{"action": ActionBackup, "user": "ana"})
 }
+
+// TestPublicAssets: asynqmon's manifest and icons load without a login
+// (browsers fetch the manifest without cookies); its scripts and API do not.
+func TestPublicAssets(t *testing.T) {
+	f := newFixture(t, nil)
+	for _, name := range publicAssets {
+		if w := f.do(f.h, req{method: "GET", path: Root + "/" + name}); w.Code != http.StatusOK || w.Body.Len() == 0 {
+			t.Errorf("%s: %d (%d bytes), want 200", name, w.Code, w.Body.Len())
+		}
+	}
+	for _, path := range []string{"/static/js/main.5adda2da.chunk.js", "/api/queues", "/"} {
+		if w := f.do(f.h, req{method: "GET", path: Root + path}); w.Code != http.StatusUnauthorized {
+			t.Errorf("%s without a login: %d, want 401", path, w.Code)
+		}
+	}
+}
