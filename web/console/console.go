@@ -268,7 +268,7 @@ func (h *Handler) monitor(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "viewers cannot change anything here; log in as an operator")
 		return
 	case strings.HasPrefix(r.URL.Path, Root+"/api/") && !change:
-		serveRedacted(w, r, m)
+		serveBuffered(w, r, m, true)
 		return
 	case !change:
 		m.ServeHTTP(w, r)
@@ -276,19 +276,19 @@ func (h *Handler) monitor(w http.ResponseWriter, r *http.Request) {
 	}
 	e := changeEvent(r)
 	e.User, e.IP = u.Name, h.ClientIP(r)
-	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	h.monitors[config.RoleOperator].ServeHTTP(rec, r)
-	e.Status = rec.status
+	e.Status = serveBuffered(w, r, m, false)
 	h.audit.Audit(r.Context(), e)
 }
 
-// serveRedacted serves an asynqmon API read with the tasks' error messages
-// redacted (redactErrors): asynqmon shows them as they are.
-func serveRedacted(w http.ResponseWriter, r *http.Request, m http.Handler) {
+// serveBuffered serves r with m through a buffer and returns the status:
+// for the audit of a change, or, with redact, to answer an asynqmon API
+// read with the tasks' error messages redacted (redactErrors), which
+// asynqmon shows as they are.
+func serveBuffered(w http.ResponseWriter, r *http.Request, m http.Handler, redact bool) int {
 	buf := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
 	m.ServeHTTP(buf, r)
 	body := buf.body.Bytes()
-	if strings.HasPrefix(buf.header.Get("Content-Type"), "application/json") {
+	if redact && strings.HasPrefix(buf.header.Get("Content-Type"), "application/json") {
 		body = redactErrors(body)
 	}
 	for k, v := range buf.header {
@@ -297,6 +297,7 @@ func serveRedacted(w http.ResponseWriter, r *http.Request, m http.Handler) {
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(buf.status)
 	_, _ = w.Write(body)
+	return buf.status
 }
 
 // bufferedWriter keeps an answer to rewrite it.
@@ -368,15 +369,4 @@ func writeError(w http.ResponseWriter, code int, msg string) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error": msg})
-}
-
-// statusRecorder remembers the status code written.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
 }
