@@ -202,6 +202,12 @@ func TestSecurityHeaders(t *testing.T) {
 			t.Errorf("%s: headers %v (no HSTS over http)", path, h)
 		}
 	}
+	if w := f.do(f.h, req{method: "GET", path: Root + "/audit", cookie: token}); w.Header().Get("Cache-Control") != "no-store" {
+		t.Errorf("audit page Cache-Control %q, want no-store", w.Header().Get("Cache-Control"))
+	}
+	if w := f.do(f.h, req{method: "GET", path: Root + "/static/js/main.5adda2da.chunk.js", cookie: token}); w.Code != http.StatusOK || !strings.HasPrefix(w.Header().Get("Cache-Control"), "private, ") {
+		t.Errorf("asynqmon's script: %d, Cache-Control %q, want private caching", w.Code, w.Header().Get("Cache-Control"))
+	}
 	// Each inline script asynqmon serves is allowed by its hash.
 	for _, user := range [][]string{{"ana", anaPass}, {"vic", vicPass}} {
 		w := f.do(f.h, req{method: "GET", path: Root + "/", cookie: f.session(user[0], user[1])})

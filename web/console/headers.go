@@ -15,8 +15,8 @@ import (
 const HSTSMaxAge = 365 * 24 * 3600
 
 // headers sets the console's security headers on every answer: its CSP,
-// no sniffing, no framing, no referrer outside, no caching, and HSTS over
-// https.
+// no sniffing, no framing, no referrer outside, no caching (but of
+// asynqmon's static files, privately), and HSTS over https.
 func (h *Handler) headers(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hd := w.Header()
@@ -24,7 +24,13 @@ func (h *Handler) headers(next http.Handler) http.Handler {
 		hd.Set("X-Content-Type-Options", "nosniff")
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("Referrer-Policy", "same-origin")
-		hd.Set("Cache-Control", "no-store")
+		if strings.HasPrefix(r.URL.Path, Root+"/static/") {
+			// asynqmon's scripts and styles, named by their content: a
+			// phone downloads the megabyte once, no shared cache keeps it.
+			hd.Set("Cache-Control", "private, max-age=604800, immutable")
+		} else {
+			hd.Set("Cache-Control", "no-store")
+		}
 		if h.overHTTPS(r) {
 			hd.Set("Strict-Transport-Security", fmt.Sprintf("max-age=%d", HSTSMaxAge))
 		}
