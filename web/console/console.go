@@ -152,6 +152,9 @@ func New(o Options) (*Handler, error) {
 	h.mux.HandleFunc("GET "+Root+"/login", h.loginPage)
 	h.mux.HandleFunc("POST "+Root+"/login", h.loginSubmit)
 	h.mux.HandleFunc("POST "+Root+"/logout", h.logout)
+	h.Page("GET "+Root+"/logout", RoleAny, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.render(w, r, http.StatusOK, "logout", pageData{}) // a button: asynqmon's UI has none
+	}))
 	h.Page("GET "+Root+"/audit", config.RoleOperator, http.HandlerFunc(h.auditPage))
 	h.Page(Root+"/", RoleAny, http.HandlerFunc(h.monitor))
 	h.mux.Handle(Root, http.RedirectHandler(Root+"/", http.StatusMovedPermanently))

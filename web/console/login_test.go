@@ -132,6 +132,10 @@ func TestLoginRenewsToken(t *testing.T) {
 func TestLogout(t *testing.T) {
 	f := newFixture(t, nil)
 	token := f.session("ana", anaPass)
+	page := f.do(f.h, req{method: "GET", path: Root + "/logout", cookie: token, headers: []string{"Sec-Fetch-Mode", "navigate"}})
+	if page.Code != http.StatusOK || !strings.Contains(page.Body.String(), `<form class="login" method="post" action="/monitoring/logout">`) {
+		t.Errorf("GET logout: %d, want a page with the logout button: %s", page.Code, page.Body)
+	}
 	w := f.do(f.h, req{method: "POST", path: Root + "/logout", cookie: token, headers: sameOrigin})
 	if w.Code != http.StatusSeeOther || w.Header().Get("Location") != Root+"/login" {
 		t.Fatalf("logout: %d to %q", w.Code, w.Header().Get("Location"))

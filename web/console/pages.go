@@ -161,6 +161,14 @@ td.path{word-break:break-all}
 <main><p class="error">{{.Message}}</p></main></body></html>
 {{end}}
 
+{{define "logout"}}{{template "head" .}}
+<form class="login" method="post" action="{{.Root}}/logout">
+<h1>{{.T.logout}}</h1>
+<p>{{.T.signedInAs}} {{.User.Name}} ({{.User.Role}})</p>
+<button type="submit">{{.T.logout}}</button>
+</form></body></html>
+{{end}}
+
 {{define "page"}}{{template "head" .}}
 <main><h1>{{.Title}}</h1>
 {{.Content}}
