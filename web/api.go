@@ -18,6 +18,7 @@ import (
 	"github.com/cantina-pos/cantina-ops/internal/cache"
 	"github.com/cantina-pos/cantina-ops/internal/cache/cacheclient"
 	"github.com/cantina-pos/cantina-ops/internal/config"
+	"github.com/cantina-pos/cantina-ops/web/console"
 )
 
 // The HTTP API for the POS (documented in openapi.json, served at
@@ -52,7 +53,7 @@ func (s *Server) api(mux *http.ServeMux, c *cacheclient.Client) {
 		w.Header().Set("Content-Length", strconv.Itoa(len(openAPIDocument)))
 		_, _ = w.Write(openAPIDocument)
 	})))
-	auth := tokenAuth(s.tokens)
+	auth := tokenAuth(s.tokens, s.auditCall)
 	mux.Handle(invalidatePath, method(http.MethodPost, auth(http.HandlerFunc(s.invalidate))))
 	mux.Handle(taskPath, method(http.MethodGet, auth(http.HandlerFunc(s.task))))
 }
@@ -100,8 +101,9 @@ func (ks apiTokens) name(r *http.Request) string {
 }
 
 // tokenAuth guards the API: 403 while no token is configured, 401 unless
-// the bearer token is one of them.
-func tokenAuth(ks apiTokens) func(http.Handler) http.Handler {
+// the bearer token is one of them. called gets each call that passes,
+// with its token's name.
+func tokenAuth(ks apiTokens, called func(r *http.Request, name string)) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if len(ks) == 0 {
@@ -114,9 +116,17 @@ func tokenAuth(ks apiTokens) func(http.Handler) http.Handler {
 				writeError(w, http.StatusUnauthorized, "a valid bearer token is required: Authorization: Bearer <a token of API_TOKENS>")
 				return
 			}
+			called(r, name)
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), callerKey{}, name)))
 		})
 	}
+}
+
+// auditCall records an API call in the audit trail.
+func (s *Server) auditCall(r *http.Request, name string) {
+	s.audit.Audit(r.Context(), console.Event{
+		Action: console.ActionAPICall, Token: name, Method: r.Method, Path: r.URL.Path, IP: console.ClientIP(r, s.cfg.RateLimit.TrustedProxies),
+	})
 }
 
 // invalidateBody is the body of POST /api/v1/cache/invalidate.

@@ -5,10 +5,7 @@ import (
 	"crypto/subtle"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"time"
-
-	"github.com/cantina-pos/cantina-ops/internal/config"
 )
 
 // method answers 405 (JSON) to any method but m (and HEAD for GET).
@@ -29,61 +26,6 @@ func secretDigest(s string) [sha256.Size]byte { return sha256.Sum256([]byte(s)) 
 
 // sameDigest compares two digests in constant time.
 func sameDigest(a, b [sha256.Size]byte) bool { return subtle.ConstantTimeCompare(a[:], b[:]) == 1 }
-
-// basicAuth guards next with HTTP basic auth. Both the user and the
-// password are compared in constant time (over their SHA-256, so that the
-// length does not leak either).
-func basicAuth(user string, password config.Secret, next http.Handler) http.Handler {
-	wantUser, wantPass := secretDigest(user), secretDigest(password.Reveal())
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, p, ok := r.BasicAuth()
-		userOK := sameDigest(secretDigest(u), wantUser)
-		passOK := sameDigest(secretDigest(p), wantPass)
-		if !ok || !(userOK && passOK) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="cantina-ops console", charset="UTF-8"`)
-			writeError(w, http.StatusUnauthorized, "login required")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-// sameOrigin refuses state-changing requests that a browser sent on behalf
-// of another site. asynqmon has no CSRF protection of its own, and a browser
-// replays basic-auth credentials to any site that posts to us.
-func sameOrigin(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.Method {
-		case http.MethodGet, http.MethodHead, http.MethodOptions:
-		default:
-			if !isSameOrigin(r) {
-				writeError(w, http.StatusForbidden, "cross-site request refused")
-				return
-			}
-		}
-		next.ServeHTTP(w, r)
-	})
-}
-
-func isSameOrigin(r *http.Request) bool {
-	if site := r.Header.Get("Sec-Fetch-Site"); site != "" {
-		return site == "same-origin" || site == "none"
-	}
-	if origin := r.Header.Get("Origin"); origin != "" {
-		u, err := url.Parse(origin)
-		return err == nil && u.Host == r.Host
-	}
-	// Not a browser-initiated cross-site request (curl, scripts).
-	return true
-}
-
-// noStore keeps console pages and API answers out of shared caches.
-func noStore(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		next.ServeHTTP(w, r)
-	})
-}
 
 func securityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,7 +1,7 @@
 // Package web is the HTTP process: liveness and readiness probes for the
-// load balancer, the API for the POS (api.go), and the asynqmon console
-// behind a login. Every error is a JSON body with a 4xx/5xx status, never
-// an HTML page.
+// load balancer, the API for the POS (api.go), and the operator console
+// (package console: asynqmon behind a login). Every error is a JSON body
+// with a 4xx/5xx status, never an HTML page, but on the console's pages.
 package web
 
 import (
@@ -16,18 +16,17 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/hibiken/asynqmon"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cantina-pos/cantina-ops/internal/cache/cacheclient"
 	"github.com/cantina-pos/cantina-ops/internal/config"
-	"github.com/cantina-pos/cantina-ops/internal/conn"
 	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/ratelimit"
+	"github.com/cantina-pos/cantina-ops/web/console"
 )
 
-// ConsolePath is where asynqmon is mounted.
-const ConsolePath = "/monitoring"
+// ConsolePath is where the console (asynqmon behind a login) is mounted.
+const ConsolePath = console.Root
 
 // readyTimeout bounds each readiness check: a load balancer's probe must
 // get an answer well within its own timeout.
@@ -50,24 +49,28 @@ type Deps struct {
 	// cache Redis (CACHE_REDIS_URL), which its Django decorator reaches
 	// too. Nil uses Redis.
 	Limits redis.UniversalClient
+
+	// Now is the console sessions' clock; nil: time.Now.
+	Now func() time.Time
 }
 
 // Server is the web process.
 type Server struct {
 	cfg       *config.Config
 	log       *slog.Logger
-	readiness *health.Rounds        // /ready/, cached briefly in this process
-	rounds    *health.Rounds        // /health/, shared with the other replicas
-	console   *asynqmon.HTTPHandler // nil when no console credentials are set
-	cache     *cacheclient.Client   // enqueues cache invalidations (api.go)
-	tokens    apiTokens             // API_TOKENS
-	limits    *limits               // RATE_LIMIT_* (ratelimit.go)
-	gateway   *gateway              // nil without POS_UPSTREAM_URL
+	readiness *health.Rounds      // /ready/, cached briefly in this process
+	rounds    *health.Rounds      // /health/, shared with the other replicas
+	console   *console.Handler    // nil when no console account is set
+	audit     *console.Auditor    // the audit trail (console, API calls)
+	cache     *cacheclient.Client // enqueues cache invalidations (api.go)
+	tokens    apiTokens           // API_TOKENS
+	limits    *limits             // RATE_LIMIT_* (ratelimit.go)
+	gateway   *gateway            // nil without POS_UPSTREAM_URL
 	handler   http.Handler
 }
 
-// New builds the routes. Without CONSOLE_USER/CONSOLE_PASSWORD the console
-// is not served at all, and a warning says so. With POS_UPSTREAM_URL every
+// New builds the routes. Without CONSOLE_USERS or CONSOLE_USER/
+// CONSOLE_PASSWORD the console is not served at all, and a warning says so. With POS_UPSTREAM_URL every
 // path that is not ours goes to the POS (gateway.go); without it, 404.
 func New(cfg *config.Config, d Deps) *Server {
 	s := &Server{
@@ -75,6 +78,7 @@ func New(cfg *config.Config, d Deps) *Server {
 		log:    d.Logger.With("process", "web"),
 		tokens: newAPITokens(cfg.APITokens),
 	}
+	s.audit = console.NewAuditor(d.Redis, s.log, nil)
 	if d.Limits == nil {
 		d.Limits = d.Redis
 	}
@@ -98,18 +102,20 @@ func New(cfg *config.Config, d Deps) *Server {
 	})
 	// The API's and the console's paths are ours, whatever is under them.
 	mux.Handle(APIPrefix+"/", notFound)
-	if cfg.ConsoleUser != "" && cfg.ConsolePassword.IsSet() {
-		s.console = asynqmon.New(asynqmon.Options{
-			RootPath:     ConsolePath,
-			RedisConnOpt: conn.AsynqRedis{R: cfg.Redis},
-
-			PrometheusAddress: cfg.PrometheusURL, // charts on the console's Metrics page
+	if len(cfg.Console.Users) > 0 {
+		var err error
+		s.console, err = console.New(console.Options{
+			Config: cfg, Redis: d.Redis, Guard: s.limits.guard, Auditor: s.audit, Logger: s.log, Now: d.Now,
 		})
-		console := basicAuth(cfg.ConsoleUser, cfg.ConsolePassword, sameOrigin(noStore(s.console)))
-		mux.Handle(ConsolePath+"/", console)
-		mux.Handle(ConsolePath, http.RedirectHandler(ConsolePath+"/", http.StatusMovedPermanently))
+		if err != nil {
+			s.log.Error("console not served", "err", err)
+			mux.Handle(ConsolePath+"/", notFound)
+		} else {
+			mux.Handle(ConsolePath+"/", s.console)
+			mux.Handle(ConsolePath, s.console)
+		}
 	} else {
-		s.log.Warn("console not served: set CONSOLE_USER and CONSOLE_PASSWORD to enable " + ConsolePath + "/")
+		s.log.Warn("console not served: set CONSOLE_USERS (or CONSOLE_USER and CONSOLE_PASSWORD) to enable " + ConsolePath + "/")
 		mux.Handle(ConsolePath+"/", notFound)
 	}
 	mux.Handle(otherPattern, notFound)

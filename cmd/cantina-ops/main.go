@@ -33,6 +33,7 @@ func commands() []command {
 		{"config", "config check: validate and print the effective config", runConfig},
 		{"backup", "backup run|list|verify|restore|cleanup: make and manage backups", runBackup},
 		{"cache", "cache invalidate|stats: delete stale entries of the POS cache; audit its keys and TTLs", runCache},
+		{"user", "user hash: hash a console password for CONSOLE_USERS", runUser},
 		{"demo", "demo seed: create and fill the demo POS database", runDemo},
 		{"version", "print the version, commit and Go version", runVersion},
 	}

@@ -102,6 +102,9 @@ type Config struct {
 
 	ConsoleUser     string
 	ConsolePassword Secret
+	// Console are the console's accounts and session timeouts
+	// (CONSOLE_USERS, CONSOLE_USER, CONSOLE_IDLE_TIMEOUT; see console.go).
+	Console Console
 
 	// APITokens are the callers of the HTTP API (API_TOKENS); none: the
 	// API answers 403.
@@ -349,6 +352,7 @@ func Load(lookup Lookup) (*Config, error) {
 	case c.ConsoleUser == "" && c.ConsolePassword != "":
 		p.fail("CONSOLE_USER", "CONSOLE_USER and CONSOLE_PASSWORD must be set together; CONSOLE_USER is missing")
 	}
+	c.Console = p.console(c.ConsoleUser, c.ConsolePassword)
 
 	c.APITokens = p.apiTokens()
 	c.RateLimit = p.rateLimit()

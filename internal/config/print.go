@@ -79,6 +79,8 @@ func (c *Config) Settings() []Setting {
 		{"WORKER_SHUTDOWN_TIMEOUT", c.WorkerShutdownTimeout.String()},
 		{"CONSOLE_USER", c.ConsoleUser},
 		{"CONSOLE_PASSWORD", c.ConsolePassword.String()},
+		{"CONSOLE_USERS", c.consoleUsersSetting()},
+		{"CONSOLE_IDLE_TIMEOUT", c.Console.IdleTimeout.String()},
 		{"API_TOKENS", c.apiTokensSetting()},
 		{"RATE_LIMIT_IP", c.RateLimit.IP.String()},
 		{"RATE_LIMIT_TOKEN", c.RateLimit.Token.String()},
