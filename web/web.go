@@ -16,12 +16,14 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cantina-pos/cantina-ops/internal/cache/cacheclient"
 	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/health"
 	"github.com/cantina-pos/cantina-ops/internal/ratelimit"
+	"github.com/cantina-pos/cantina-ops/tasks"
 	"github.com/cantina-pos/cantina-ops/web/console"
 )
 
@@ -44,6 +46,10 @@ type Deps struct {
 	Version string
 
 	Metrics MetricsSources // what /metrics reports beyond the queues
+
+	// Backups lists every backup destination for the console's backups
+	// page; nil: the page says backups are not configured here.
+	Backups console.BackupLister
 
 	// Limits is the Redis the rate limits keep their state in: the POS's
 	// cache Redis (CACHE_REDIS_URL), which its Django decorator reaches
@@ -106,6 +112,7 @@ func New(cfg *config.Config, d Deps) *Server {
 		var err error
 		s.console, err = console.New(console.Options{
 			Config: cfg, Redis: d.Redis, Guard: s.limits.guard, Auditor: s.audit, Logger: s.log, Now: d.Now,
+			Backups: d.Backups, Enqueue: enqueuer(cfg, d.Redis),
 		})
 		if err != nil {
 			s.log.Error("console not served", "err", err)
@@ -125,6 +132,22 @@ func New(cfg *config.Config, d Deps) *Server {
 	}
 	s.handler = s.logRequests(s.route(mux))
 	return s
+}
+
+// enqueuer queues the console's tasks on the queue Redis.
+func enqueuer(cfg *config.Config, rdb redis.UniversalClient) console.Enqueuer {
+	client := asynq.NewClientFromRedisClient(rdb)
+	return func(ctx context.Context, a tasks.Args) (string, error) {
+		t, err := tasks.New(a, tasks.LimitsOf(cfg))
+		if err != nil {
+			return "", err
+		}
+		info, err := client.EnqueueContext(ctx, t)
+		if err != nil {
+			return "", fmt.Errorf("queue %s: %w", a.TaskType(), err)
+		}
+		return info.ID, nil
+	}
 }
 
 // The patterns route treats apart: the probes (never limited) and the

@@ -48,6 +48,11 @@ type Options struct {
 	Logger  *slog.Logger
 	// Now is the sessions' clock; nil: time.Now.
 	Now func() time.Time
+	// Backups lists the backups page's destinations; nil says backups are
+	// not configured in this process.
+	Backups BackupLister
+	// Enqueue queues the backups page's tasks.
+	Enqueue Enqueuer
 }
 
 // Handler serves everything under Root.
@@ -66,6 +71,8 @@ type Handler struct {
 	secure   bool // PUBLIC_URL is https
 	csp      string
 	monitors map[config.Role]*asynqmon.HTTPHandler
+	backups  BackupLister
+	enqueue  Enqueuer
 	mux      *http.ServeMux
 	handler  http.Handler
 }
@@ -104,6 +111,7 @@ func New(o Options) (*Handler, error) {
 		secure:   strings.HasPrefix(cfg.PublicURL, "https://"),
 		monitors: map[config.Role]*asynqmon.HTTPHandler{},
 		mux:      http.NewServeMux(),
+		backups:  o.Backups, enqueue: o.Enqueue,
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -156,6 +164,7 @@ func New(o Options) (*Handler, error) {
 		h.render(w, r, http.StatusOK, "logout", pageData{}) // a button: asynqmon's UI has none
 	}))
 	h.Page("GET "+Root+"/audit", config.RoleOperator, http.HandlerFunc(h.auditPage))
+	h.backupPages()
 	h.Page(Root+"/", RoleAny, http.HandlerFunc(h.monitor))
 	h.mux.Handle(Root, http.RedirectHandler(Root+"/", http.StatusMovedPermanently))
 

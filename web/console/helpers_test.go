@@ -66,14 +66,22 @@ type fixture struct {
 	env   map[string]string
 	h     *Handler
 	log   *testenv.SyncBuffer
+	// opts, when set, changes the console's Options at every (re)start.
+	opts func(*Options)
 }
 
 // newFixture builds a console for ana and vic with env on top; its log
 // lines (JSON) are in f.log.
 func newFixture(t *testing.T, env map[string]string) *fixture {
 	t.Helper()
+	return newFixtureWith(t, env, nil)
+}
+
+// newFixtureWith is newFixture with opts changing the console's Options.
+func newFixtureWith(t *testing.T, env map[string]string, opts func(*Options)) *fixture {
+	t.Helper()
 	r := testenv.Redis(t)
-	f := &fixture{t: t, redis: r, rdb: r.Client(t), clock: &clock{t: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}, env: env}
+	f := &fixture{t: t, redis: r, rdb: r.Client(t), clock: &clock{t: time.Date(2026, 11, 29, 8, 0, 0, 0, time.UTC)}, env: env, opts: opts}
 	f.h, f.log = f.restart()
 	return f
 }
@@ -98,11 +106,15 @@ func (f *fixture) restart() (*Handler, *testenv.SyncBuffer) {
 	}
 	buf := &testenv.SyncBuffer{}
 	log := slog.New(slog.NewJSONHandler(buf, nil))
-	h, err := New(Options{
+	o := Options{
 		Config: cfg, Redis: f.rdb, Logger: log, Now: f.clock.Now,
 		Guard:   &ratelimit.Guard{Limiter: ratelimit.NewLimiter(f.rdb), Logger: log},
 		Auditor: NewAuditor(f.rdb, log, f.clock.Now),
-	})
+	}
+	if f.opts != nil {
+		f.opts(&o)
+	}
+	h, err := New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
