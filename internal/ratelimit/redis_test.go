@@ -262,3 +262,46 @@ func TestAllowAllTwin(t *testing.T) {
 // perKey is a Redis client that is not a *redis.Client, so that the
 // Limiter sends one key per call, as it does to a cluster.
 type perKey struct{ *redis.Client }
+
+// TestLimiterCluster: on a three-master Redis Cluster a request's
+// policies, whose keys lie in different slots, are decided one key per
+// call, with the same answers and the same stop at the first refusal; each
+// subject's keys spread over the masters by their hash tags.
+func TestLimiterCluster(t *testing.T) {
+	addrs := testenv.StartRedisCluster(t)
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	t.Cleanup(func() { _ = rdb.Close() })
+	l := NewLimiter(rdb)
+	ctx := context.Background()
+	route, ip := Policy{Name: "user:POST/v/", Limit: 2, Period: time.Hour, Burst: 2}, Policy{Name: "ip", Limit: 3, Period: time.Hour, Burst: 3}
+	slots := map[int64]bool{}
+	for s := range 30 {
+		subject := "192.0.2." + strconv.Itoa(s)
+		checks := []Check{{route, subject}, {ip, subject}}
+		for call := range 3 {
+			ds, err := l.AllowAll(ctx, checks)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantN, allowed := 2, true
+			if call == 2 {
+				wantN, allowed = 1, false // refused by route: ip not spent
+			}
+			if len(ds) != wantN || ds[len(ds)-1].Allowed != allowed {
+				t.Fatalf("subject %d call %d: %+v", s, call+1, ds)
+			}
+		}
+		d, err := l.Allow(ctx, ip, subject)
+		if err != nil || d.Remaining != 0 || !d.Allowed {
+			t.Fatalf("subject %d: ip after 2 spent: %+v %v, want its third and last", s, d, err)
+		}
+		slot, err := rdb.ClusterKeySlot(ctx, Key(ip, subject)).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		slots[slot/5462] = true // 16384 slots over 3 masters
+	}
+	if len(slots) != 3 {
+		t.Errorf("30 subjects' keys fell in %d of 3 masters' slot ranges", len(slots))
+	}
+}
