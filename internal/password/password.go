@@ -54,12 +54,15 @@ type Hash struct {
 var b64 = base64.RawStdEncoding
 
 // New hashes pw with Default parameters and a random salt.
-func New(pw string) (string, error) {
+func New(pw string) (string, error) { return NewWith(pw, Default) }
+
+// NewWith hashes pw with parameters p and a random salt.
+func NewWith(pw string, p Params) (string, error) {
 	salt := make([]byte, saltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("read random salt: %w", err)
 	}
-	h := Hash{Params: Default, salt: salt}
+	h := Hash{Params: p, salt: salt}
 	h.key = h.derive(pw)
 	return h.String(), nil
 }

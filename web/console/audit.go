@@ -67,6 +67,15 @@ const auditTimeout = 2 * time.Second
 // Audit records e, stamped now. It never fails the caller: an event Redis
 // cannot take is still in the log, with a warning.
 func (a *Auditor) Audit(ctx context.Context, e Event) {
+	e = a.LogOnly(ctx, e)
+	a.keep(ctx, e)
+}
+
+// LogOnly writes e as an audit log line and not to AuditStream: for events
+// a client can cause at will (logins refused by the rate limit), which
+// would otherwise push the operators' actions out of the stream's last
+// AuditKeep. It returns e stamped.
+func (a *Auditor) LogOnly(ctx context.Context, e Event) Event {
 	if e.Time.IsZero() {
 		e.Time = a.now().UTC()
 	}
@@ -83,7 +92,11 @@ func (a *Auditor) Audit(ctx context.Context, e Event) {
 		attrs = append(attrs, slog.Int("status", e.Status))
 	}
 	a.log.LogAttrs(ctx, slog.LevelInfo, "audit", attrs...)
+	return e
+}
 
+// keep adds e to AuditStream.
+func (a *Auditor) keep(ctx context.Context, e Event) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		a.log.Warn("audit event not kept in redis", "action", e.Action, "err", err)

@@ -63,18 +63,21 @@ type Handler struct {
 	accounts map[string]account
 	// dummy is verified for unknown user names, so that they take as long
 	// as a wrong password.
-	dummy    password.Hash
-	sessions *sessions
-	guard    *ratelimit.Guard
-	audit    *Auditor
-	basic    *basicCache
-	secure   bool // PUBLIC_URL is https
-	csp      string
-	monitors map[config.Role]*asynqmon.HTTPHandler
-	backups  BackupLister
-	enqueue  Enqueuer
-	mux      *http.ServeMux
-	handler  http.Handler
+	dummy password.Hash
+	// verifying holds a token per argon2id verification running (see
+	// maxVerifying).
+	verifying chan struct{}
+	sessions  *sessions
+	guard     *ratelimit.Guard
+	audit     *Auditor
+	basic     *basicCache
+	secure    bool // PUBLIC_URL is https
+	csp       string
+	monitors  map[config.Role]*asynqmon.HTTPHandler
+	backups   BackupLister
+	enqueue   Enqueuer
+	mux       *http.ServeMux
+	handler   http.Handler
 }
 
 type account struct {
@@ -112,6 +115,7 @@ func New(o Options) (*Handler, error) {
 		monitors: map[config.Role]*asynqmon.HTTPHandler{},
 		mux:      http.NewServeMux(),
 		backups:  o.Backups, enqueue: o.Enqueue,
+		verifying: make(chan struct{}, maxVerifying),
 	}
 	if h.now == nil {
 		h.now = time.Now
@@ -134,7 +138,7 @@ func New(o Options) (*Handler, error) {
 		}
 		h.accounts[u.Name] = account{name: u.Name, role: u.Role, hash: hash}
 	}
-	if h.dummy, err = dummyHash(); err != nil {
+	if h.dummy, err = dummyHash(h.accounts); err != nil {
 		return nil, err
 	}
 	for _, role := range []config.Role{config.RoleViewer, config.RoleOperator} {
@@ -187,9 +191,17 @@ var publicAssets = []string{
 	"apple-touch-icon.png", "android-chrome-192x192.png", "android-chrome-512x512.png",
 }
 
-// dummyHash is a hash of a random password with the default parameters.
-func dummyHash() (password.Hash, error) {
-	s, err := password.New(rand.Text())
+// dummyHash is a hash of a random password with the costliest parameters
+// of the accounts' hashes (at least the default ones), so that an unknown
+// user name takes as long as the slowest known one.
+func dummyHash(accounts map[string]account) (password.Hash, error) {
+	p := password.Default
+	for _, a := range accounts {
+		p.Memory = max(p.Memory, a.hash.Params.Memory)
+		p.Time = max(p.Time, a.hash.Params.Time)
+		p.Threads = max(p.Threads, a.hash.Params.Threads)
+	}
+	s, err := password.NewWith(rand.Text(), p)
 	if err != nil {
 		return password.Hash{}, fmt.Errorf("console: %w", err)
 	}

@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
@@ -49,7 +50,7 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	ip := h.ClientIP(r)
 	t := texts[h.lang(r)]
 	if o := h.guard.Decide(r.Context(), h.loginChecks(r, name)); !o.Allowed {
-		h.audit.Audit(r.Context(), Event{Action: ActionLoginLimited, User: clip(name), IP: ip})
+		h.audit.LogOnly(r.Context(), Event{Action: ActionLoginLimited, User: clip(name), IP: ip})
 		if !wantsHTML(r) {
 			o.Refuse(w)
 			return
@@ -64,7 +65,14 @@ func (h *Handler) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		h.render(w, r, code, "login", d)
 		return
 	}
-	a, ok := h.verify(name, pw)
+	a, ok, err := h.verify(r.Context(), name, pw)
+	if err != nil {
+		h.log.Warn("login: "+err.Error(), "ip", ip)
+		w.Header().Set("Retry-After", "5")
+		d.Error = t["busy"]
+		h.render(w, r, http.StatusServiceUnavailable, "login", d)
+		return
+	}
 	if !ok {
 		h.audit.Audit(r.Context(), Event{Action: ActionLoginFailed, User: clip(name), IP: ip})
 		d.Error = t["badLogin"]
@@ -151,11 +159,17 @@ func (h *Handler) basicLogin(w http.ResponseWriter, r *http.Request, name, pw st
 	}
 	ip := h.ClientIP(r)
 	if o := h.guard.Decide(r.Context(), h.loginChecks(r, name)); !o.Allowed {
-		h.audit.Audit(r.Context(), Event{Action: ActionLoginLimited, User: clip(name), IP: ip, Detail: "http basic"})
+		h.audit.LogOnly(r.Context(), Event{Action: ActionLoginLimited, User: clip(name), IP: ip, Detail: "http basic"})
 		o.Refuse(w)
 		return User{}, false
 	}
-	a, ok := h.verify(name, pw)
+	a, ok, err := h.verify(r.Context(), name, pw)
+	if err != nil {
+		h.log.Warn("login: "+err.Error(), "ip", ip)
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "too many logins at once; try again in a few seconds")
+		return User{}, false
+	}
 	if !ok {
 		h.audit.Audit(r.Context(), Event{Action: ActionLoginFailed, User: clip(name), IP: ip, Detail: "http basic"})
 		w.Header().Set("WWW-Authenticate", `Basic realm="cantina-ops console", charset="UTF-8"`)
@@ -179,18 +193,40 @@ func (h *Handler) loginChecks(r *http.Request, name string) []ratelimit.Check {
 	return checks
 }
 
+// maxVerifying bounds the argon2id verifications running at once: each
+// takes its hash's memory (19 MiB by default), so a flood of logins from
+// many addresses (each within its own budget) cannot exhaust the web
+// process's memory, which in gateway mode is the POS's front door. The
+// others wait their turn up to verifyWait, then get 503.
+const (
+	maxVerifying = 4
+	verifyWait   = 5 * time.Second
+)
+
+// errBusy: maxVerifying verifications ran for all of verifyWait.
+var errBusy = errors.New("too many logins at once")
+
 // verify returns the account name and pw log in to. An unknown name costs
-// one argon2id verification too.
-func (h *Handler) verify(name, pw string) (account, bool) {
+// one argon2id verification too, with the costliest parameters of the
+// known ones.
+func (h *Handler) verify(ctx context.Context, name, pw string) (account, bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, verifyWait)
+	defer cancel()
+	select {
+	case h.verifying <- struct{}{}:
+		defer func() { <-h.verifying }()
+	case <-ctx.Done():
+		return account{}, false, errBusy
+	}
 	a, ok := h.accounts[name]
 	if !ok {
 		h.dummy.Verify(pw)
-		return account{}, false
+		return account{}, false, nil
 	}
 	if !a.hash.Verify(pw) {
-		return account{}, false
+		return account{}, false, nil
 	}
-	return a, true
+	return a, true, nil
 }
 
 // cookie is the session cookie with value; maxAge -1 deletes it.

@@ -1,15 +1,19 @@
 package console
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/cantina-pos/cantina-ops/internal/password"
 	"github.com/cantina-pos/cantina-ops/internal/ratelimit"
 )
 
@@ -59,6 +63,17 @@ func TestLoginRateLimited(t *testing.T) {
 			t.Errorf("429 page: %s", w.Body)
 		}
 		findAudit(t, f.log, map[string]any{"action": ActionLoginLimited, "user": "ana"})
+		// Refusals are logged, not kept in the stream: a client could
+		// otherwise push the operators' actions out of it.
+		events, err := NewAuditor(f.rdb, slog.New(slog.DiscardHandler), nil).Recent(context.Background(), AuditKeep)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range events {
+			if e.Action == ActionLoginLimited {
+				t.Errorf("the audit stream keeps %+v", e)
+			}
+		}
 		// A script gets problem+json.
 		s := f.do(f.h, req{method: "POST", path: Root + "/login", form: url.Values{"username": {"ana"}, "password": {anaPass}}})
 		var p ratelimit.Problem
@@ -292,4 +307,66 @@ func TestSafeNext(t *testing.T) {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestLoginVerificationsBounded: while maxVerifying verifications run, a
+// further login waits its turn and, when its request ends first, gets 503
+// without a verification (memory stays bounded); the turn is then free.
+func TestLoginVerificationsBounded(t *testing.T) {
+	f := newFixture(t, nil)
+	for range maxVerifying {
+		f.h.verifying <- struct{}{}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	r := httptest.NewRequestWithContext(ctx, "POST", Root+"/login", strings.NewReader(url.Values{"username": {"ana"}, "password": {anaPass}}.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	for i := 0; i+1 < len(sameOrigin); i += 2 {
+		r.Header.Set(sameOrigin[i], sameOrigin[i+1])
+	}
+	r.Header.Set("Accept", "text/html")
+	w := httptest.NewRecorder()
+	f.h.ServeHTTP(w, r)
+	if w.Code != http.StatusServiceUnavailable || sessionCookie(w) != nil || !strings.Contains(w.Body.String(), "Demasiados inicios de sesión a la vez") {
+		t.Fatalf("login while verifications are full: %d %s", w.Code, w.Body)
+	}
+	<-f.h.verifying
+	if w := f.login(f.h, "ana", anaPass); w.Code != http.StatusSeeOther {
+		t.Errorf("login with a free turn: %d, want 303", w.Code)
+	}
+}
+
+// TestDummyHashCostliest: an unknown user name is verified against a hash
+// with the costliest parameters of the accounts, so it takes as long as
+// the slowest known one.
+func TestDummyHashCostliest(t *testing.T) {
+	slow, err := password.NewWith("x", password.Params{Memory: 32 * 1024, Time: 3, Threads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs, err := password.Parse(slow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fast, _ := password.Parse(mustHash(t, "y"))
+	d, err := dummyHash(map[string]account{"a": {hash: fast}, "b": {hash: hs}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Params != hs.Params {
+		t.Errorf("dummy params %+v, want the costliest %+v", d.Params, hs.Params)
+	}
+	d, _ = dummyHash(nil)
+	if d.Params != password.Default {
+		t.Errorf("dummy params without accounts %+v, want the default", d.Params)
+	}
+}
+
+func mustHash(t *testing.T, pw string) string {
+	t.Helper()
+	s, err := password.New(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
