@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,13 +22,21 @@ import (
 // unchanged but for the rate limit fields (MergeHeaders); our security
 // headers are not added to them.
 //
-// The POS sees the client's Host, and X-Forwarded-For, -Proto and -Host:
-// from a trusted proxy (TRUSTED_PROXIES) the values it sent, with its
-// address appended to X-Forwarded-For; from anyone else only what we saw
-// (the peer's address, our scheme and the Host asked for), so a client
-// cannot make the POS believe a forged address. The same holds for
-// Forwarded and Cantina-Ops-Charged, the header by which the POS's own
-// decorator knows which policies the gateway already charged.
+// The POS sees the client's Host, and X-Forwarded-For and -Proto: from a
+// trusted proxy (TRUSTED_PROXIES) the values it sent, with its address
+// appended to X-Forwarded-For; from anyone else only what we saw (the
+// peer's address, our scheme), so a client cannot make the POS believe a
+// forged address. X-Forwarded-Host is always the Host we were asked for
+// (a proxy in front passes the client's Host on; Heroku's router sets no
+// X-Forwarded-Host, so a client's own would pass as trusted). Forwarded
+// (RFC 7239) is never passed on: ReverseProxy drops it, and nothing of
+// ours sets it. Cantina-Ops-Charged, by which the POS's own decorator
+// knows which policies the gateway already charged, is always ours, and
+// Cantina-Ops-Client is the client address we decided by. Request
+// headers whose names hold an underscore are dropped, as nginx does: WSGI
+// servers turn "X_Forwarded_For" into the same HTTP_X_FORWARDED_FOR as
+// "X-Forwarded-For", which would let a client smuggle in any of the
+// above.
 type gateway struct {
 	proxy  *httputil.ReverseProxy
 	limits *limits
@@ -39,7 +48,7 @@ type gateway struct {
 // server's write timeout allows.
 const (
 	UpstreamDialTimeout   = 5 * time.Second
-	UpstreamHeaderTimeout = 60 * time.Second
+	UpstreamHeaderTimeout = 30 * time.Second
 )
 
 type outcomeKey struct{}
@@ -82,13 +91,17 @@ func upstreamTransport() *http.Transport {
 	}
 }
 
-// ServeHTTP limits a request to the POS and proxies it.
+// ServeHTTP limits a request to the POS and proxies it. The server's
+// write timeout (meant for our own short answers) is lifted: the POS's
+// answer may stream for longer, and a POS that does not answer gets its
+// 504 page after UpstreamHeaderTimeout.
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	o := g.limits.guard.Decide(r.Context(), g.limits.pos(r))
 	if !o.Allowed {
 		o.Refuse(w)
 		return
 	}
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
 	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), outcomeKey{}, o)))
 }
 
@@ -104,18 +117,18 @@ func (g *gateway) rewrite(upstream *url.URL) func(*httputil.ProxyRequest) {
 			if v := in.Values("X-Forwarded-For"); len(v) > 0 {
 				out["X-Forwarded-For"] = v
 			}
-		} else {
-			out.Del("Forwarded")
 		}
 		pr.SetXForwarded()
-		if trusted {
-			for _, h := range []string{"X-Forwarded-Proto", "X-Forwarded-Host"} {
-				if v := in.Get(h); v != "" {
-					out.Set(h, v)
-				}
+		if v := in.Get("X-Forwarded-Proto"); trusted && v != "" {
+			out.Set("X-Forwarded-Proto", v)
+		}
+		for name := range out {
+			if strings.Contains(name, "_") {
+				delete(out, name)
 			}
 		}
 		out.Del(ratelimit.ChargedHeader)
+		out.Set(ratelimit.ClientHeader, g.limits.clientSubject(pr.In))
 		if o, ok := pr.In.Context().Value(outcomeKey{}).(ratelimit.Outcome); ok && len(o.Charged) > 0 {
 			out.Set(ratelimit.ChargedHeader, ratelimit.FormatCharged(o.Charged))
 		}

@@ -2,12 +2,16 @@ package web
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cantina-pos/cantina-ops/internal/ratelimit"
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
@@ -46,6 +50,13 @@ func upstreamPOS(t *testing.T, release <-chan struct{}) *httptest.Server {
 	mux.HandleFunc("/limited/", func(w http.ResponseWriter, r *http.Request) {
 		ratelimit.Headers(w.Header(), ratelimit.Policy{Name: "pos", Limit: 100, Period: 60e9, Burst: 100},
 			ratelimit.Decision{Allowed: true, Remaining: 1, Limit: 100, ResetAfter: 60e9})
+	})
+	mux.HandleFunc("/busy/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "120")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	mux.HandleFunc("/hang/", func(w http.ResponseWriter, r *http.Request) {
+		<-r.Context().Done()
 	})
 	ts := httptest.NewServer(mux)
 	t.Cleanup(ts.Close)
@@ -99,6 +110,11 @@ func TestGatewayForwarding(t *testing.T) {
 			r.Header.Set("X-Forwarded-Host", "evil.example")
 			r.Header.Set("Forwarded", "for=203.0.113.66")
 			r.Header.Set(ratelimit.ChargedHeader, `"ip", "user"`)
+			r.Header.Set(ratelimit.ClientHeader, "203.0.113.66")
+			// WSGI servers read these as HTTP_X_FORWARDED_FOR and
+			// HTTP_CANTINA_OPS_CHARGED: dropped.
+			r.Header["X_Forwarded_For"] = []string{"203.0.113.67"}
+			r.Header["Cantina_Ops_Charged"] = []string{`"user:pos.views.x"`}
 		})
 		if s.Method != "POST" || s.Path != "/echo/caja" || s.Query != "x=1&y=%C3%B1" || s.Body != "venta=1" || s.Host != "caja.example.org" {
 			t.Errorf("the POS saw %+v", s)
@@ -111,18 +127,30 @@ func TestGatewayForwarding(t *testing.T) {
 		if got := h.Values(ratelimit.ChargedHeader); len(got) != 1 || got[0] != `"ip"` {
 			t.Errorf("%s = %q, want only the gateway's own \"ip\"", ratelimit.ChargedHeader, got)
 		}
+		if got := h.Values(ratelimit.ClientHeader); len(got) != 1 || got[0] != "127.0.0.1" {
+			t.Errorf("%s = %q, want the address decided by, 127.0.0.1", ratelimit.ClientHeader, got)
+		}
+		for name := range h {
+			if strings.Contains(name, "_") {
+				t.Errorf("header %s = %q reached the POS", name, h[name])
+			}
+		}
 	})
 	t.Run("trusted proxy", func(t *testing.T) {
 		gw := gatewayServer(t, up.URL, map[string]string{"TRUSTED_PROXIES": "127.0.0.1"})
 		s := echo(t, gw.URL, func(r *http.Request) {
 			r.Header.Set("X-Forwarded-For", "198.51.100.7")
 			r.Header.Set("X-Forwarded-Proto", "https")
-			r.Header.Set("X-Forwarded-Host", "caja.example.org")
+			r.Header.Set("X-Forwarded-Host", "evil.example")
+			r.Host = "caja.example.org"
 			r.Header.Set("Cookie", "sessionid=abc123")
 		})
 		h := s.Header
 		if h.Get("X-Forwarded-For") != "198.51.100.7, 127.0.0.1" || h.Get("X-Forwarded-Proto") != "https" || h.Get("X-Forwarded-Host") != "caja.example.org" {
-			t.Errorf("forwarded headers %v, want the proxy's values with its address appended", h)
+			t.Errorf("forwarded headers %v, want the proxy's values with its address appended, and the Host it passed on", h)
+		}
+		if h.Get(ratelimit.ClientHeader) != "198.51.100.7" {
+			t.Errorf("%s = %q, want the client behind the proxy", ratelimit.ClientHeader, h.Get(ratelimit.ClientHeader))
 		}
 		if got := h.Get(ratelimit.ChargedHeader); got != `"ip", "user"` {
 			t.Errorf("%s = %q, want \"ip\", \"user\"", ratelimit.ChargedHeader, got)
@@ -173,6 +201,17 @@ func TestGatewayPassesResponses(t *testing.T) {
 	resp.Body.Close()
 	if f, err := testenv.ParseRateLimit(resp.Header); err != nil || f.Policy != "pos" || f.XRemaining != 1 {
 		t.Errorf("fields %+v (%v), want the POS's tighter ones", f, err)
+	}
+
+	// The POS's own Retry-After (its 503) passes: the gateway allowed the
+	// request and has no say on when to come back.
+	resp, err = http.Get(gw.URL + "/busy/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") != "120" || resp.Header.Get("RateLimit") == "" {
+		t.Errorf("POS's 503: %d, Retry-After %q, RateLimit %q; want 503 with the POS's 120 and our fields", resp.StatusCode, resp.Header.Get("Retry-After"), resp.Header.Get("RateLimit"))
 	}
 
 	// Streaming: the first chunk arrives while the POS still holds the
@@ -243,6 +282,69 @@ func TestGatewayOwnRoutesAndLimits(t *testing.T) {
 	}
 	if resp := get("/echo/", "X-Forwarded-For", "192.0.2.2", "Cookie", "sessionid=carla"); resp.StatusCode != 200 {
 		t.Errorf("another address: status %d, want 200", resp.StatusCode)
+	}
+}
+
+// TestGatewayEvasions: a request cannot leave its user's or its route's
+// budget by sending a decoy session cookie before its own (the last one
+// counts, as in Django) or by writing its method in lower case.
+func TestGatewayEvasions(t *testing.T) {
+	up := upstreamPOS(t, nil)
+	gw := gatewayServer(t, up.URL, map[string]string{
+		"RATE_LIMIT_USER": "2/1m", "RATE_LIMIT_ROUTES": "POST /echo/=ip:2/1m",
+	})
+	send := func(method, cookie string) int {
+		t.Helper()
+		req, _ := http.NewRequest(method, gw.URL+"/echo/", nil)
+		if cookie != "" {
+			req.Header.Set("Cookie", cookie)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	var codes []int
+	for i := range 3 {
+		codes = append(codes, send("GET", "sessionid=decoy"+strconv.Itoa(i)+"; sessionid=real"))
+	}
+	if codes[0] != 200 || codes[1] != 200 || codes[2] != http.StatusTooManyRequests {
+		t.Errorf("decoy cookies before the real one: %v, want the real user's 2 then 429", codes)
+	}
+	codes = nil
+	for _, m := range []string{"POST", "post", "Post"} {
+		codes = append(codes, send(m, ""))
+	}
+	if codes[0] != 200 || codes[1] != 200 || codes[2] != http.StatusTooManyRequests {
+		t.Errorf("POST, post, Post to a POST route: %v, want 2 then 429", codes)
+	}
+}
+
+// TestGatewayPOSHangs: a POS that takes the request and never answers
+// gets the client a 504 page once the upstream header timeout runs out,
+// through the real server (whose write timeout must not cut it first).
+func TestGatewayPOSHangs(t *testing.T) {
+	up := upstreamPOS(t, nil)
+	s := newServer(t, map[string]string{"POS_UPSTREAM_URL": up.URL}, nil)
+	s.gateway.proxy.Transport.(*http.Transport).ResponseHeaderTimeout = 200 * time.Millisecond
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	resp, err := http.Get("http://" + ln.Addr().String() + "/hang/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), "El punto de venta no responde") {
+		t.Errorf("hung POS: %d %s, want the 504 page", resp.StatusCode, body)
 	}
 }
 

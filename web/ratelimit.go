@@ -25,11 +25,13 @@ func (l *limits) clientSubject(r *http.Request) string {
 }
 
 // userSubject is the request's POS user as a rate-limit subject, "" for
-// none.
+// none. Of several session cookies the last counts, as Django keeps the
+// last: counting by another would let a client send a fresh decoy before
+// its real cookie and never spend the real user's budget.
 func (l *limits) userSubject(r *http.Request) string {
 	cookie := ""
-	if c, err := r.Cookie(l.cfg.SessionCookie); err == nil {
-		cookie = c.Value
+	if cs := r.CookiesNamed(l.cfg.SessionCookie); len(cs) > 0 {
+		cookie = cs[len(cs)-1].Value
 	}
 	return ratelimit.UserSubject(cookie, r.Header.Get("Authorization"))
 }

@@ -526,7 +526,8 @@ func checkRefused(t *testing.T, r posResponse, policy ratelimit.Policy) {
 func TestDjangoRateLimitDecorator(t *testing.T) {
 	needDjango(t)
 	rdb := testenv.Redis(t)
-	base := startPOS(t, map[string]string{"CACHE_LOCATION": rdb.URL(), "CANTINA_OPS_TRUSTED_PROXIES": "127.0.0.2"})
+	base := startPOS(t, map[string]string{"CACHE_LOCATION": rdb.URL(),
+		"CANTINA_OPS_TRUSTED_PROXIES": "127.0.0.2,127.0.0.3", "CANTINA_OPS_GATEWAYS": "127.0.0.2"})
 	routes, errs := ratelimit.ParseRoutes("POST /ventas/decorada/=user:5/1m")
 	if len(errs) > 0 {
 		t.Fatal(errs)
@@ -582,6 +583,12 @@ func TestDjangoRateLimitDecorator(t *testing.T) {
 		t.Errorf("the Go Limiter on bob's budget: %+v, %v; want allowed with 3 remaining", d, err)
 	}
 
+	// An allowed request keeps the view's own Retry-After (its 503).
+	if r := posDo(t, anyone, http.MethodGet, base+"/ocupada/", "", nil); r.StatusCode != http.StatusServiceUnavailable ||
+		r.Header.Get("Retry-After") != "120" || r.Header.Get("RateLimit") == "" {
+		t.Errorf("decorated 503: %d, Retry-After %q, RateLimit %q; want the view's 120 and the fields", r.StatusCode, r.Header.Get("Retry-After"), r.Header.Get("RateLimit"))
+	}
+
 	charged := http.Header{"Cantina-Ops-Charged": {`"ip", "user", "` + policy.Name + `"`}}
 	t.Run("charged by the trusted gateway", func(t *testing.T) {
 		carla := posLogin(t, proxy, base, "carla", nil)
@@ -597,6 +604,15 @@ func TestDjangoRateLimitDecorator(t *testing.T) {
 		dora := posLogin(t, anyone, base, "dora", nil)
 		if passed, _ := spend(t, anyone, dora, 8, charged); passed != 5 {
 			t.Errorf("%d of 8 passed; want 5: the header is believed from the trusted proxy only", passed)
+		}
+	})
+	t.Run("charged header from a trusted proxy that is not a gateway", func(t *testing.T) {
+		// A plain proxy (nginx) in CANTINA_OPS_TRUSTED_PROXIES passes a
+		// client's forged header on: only CANTINA_OPS_GATEWAYS is believed.
+		nginx := posClient("127.0.0.3")
+		fay := posLogin(t, nginx, base, "fay", nil)
+		if passed, _ := spend(t, nginx, fay, 8, charged); passed != 5 {
+			t.Errorf("%d of 8 passed; want 5: the header is believed from a gateway only", passed)
 		}
 	})
 	t.Run("malformed charged header from the trusted proxy", func(t *testing.T) {

@@ -23,8 +23,10 @@ func TestGatewayDjango(t *testing.T) {
 	queue, cacheDB := testenv.Redis(t), testenv.Redis(t)
 	pos := startPOS(t, map[string]string{
 		"CACHE_LOCATION": cacheDB.URL(),
-		// The gateway, and this test's direct requests, come from loopback.
-		"CANTINA_OPS_TRUSTED_PROXIES": "127.0.0.1",
+		// The gateway, and this test's direct requests, come from
+		// 127.0.0.1. Django trusts no proxy: it counts by the address the
+		// gateway counted (Cantina-Ops-Client).
+		"CANTINA_OPS_GATEWAYS": "127.0.0.1",
 	})
 	port := freePort(t)
 	logs := startBinary(t, map[string]string{
@@ -133,6 +135,25 @@ func TestGatewayDjango(t *testing.T) {
 		}
 		if a := do("GET", gw+"/ventas/", "192.0.2.67", ""); a.code != 200 {
 			t.Errorf("another address: %d, want 200", a.code)
+		}
+	})
+
+	t.Run("Django counts the client the gateway counted", func(t *testing.T) {
+		a := do("GET", gw+"/subject/", "192.0.2.77", "")
+		if a.code != 200 || a.body != `{"ip": "192.0.2.77"}` {
+			t.Errorf("through the gateway: %d %s, want the client behind it", a.code, a.body)
+		}
+		// Not from a gateway: a forged header is ignored.
+		req, _ := http.NewRequest("GET", pos+"/subject/", nil)
+		req.Header.Set("Cantina-Ops-Client", "198.51.100.1")
+		resp, err := posClient("127.0.0.2").Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != `{"ip": "127.0.0.2"}` {
+			t.Errorf("forged %s from a non-gateway: %s, want the peer 127.0.0.2", "Cantina-Ops-Client", body)
 		}
 	})
 

@@ -29,8 +29,13 @@ Settings:
 Rate-limit settings (the twins of cantina-ops' variables):
 
 - ``CANTINA_OPS_TRUSTED_PROXIES``: TRUSTED_PROXIES' syntax; whose
-  X-Forwarded-For is believed, and (ranges and addresses only, never
-  ``heroku``) whose Cantina-Ops-Charged header is;
+  X-Forwarded-For is believed;
+- ``CANTINA_OPS_GATEWAYS``: addresses or ranges (no ``heroku``) of the
+  cantina-ops gateways in front of this POS, whose Cantina-Ops-Charged
+  (the policies the gateway spent) and Cantina-Ops-Client (the client
+  address it counted) headers are believed; empty (the default): nobody's.
+  A plain proxy (nginx) passes a client's forged headers on, so list only
+  gateways here;
 - ``CANTINA_OPS_RATE_LIMIT_ROUTES``, ``CANTINA_OPS_RATE_LIMIT_IP``
   (``"300/1m"``), ``CANTINA_OPS_RATE_LIMIT_USER`` (``"120/1m"``): the
   middleware's policies;
@@ -288,6 +293,9 @@ TRUST_HEROKU = "heroku"  # ratelimit.TrustHeroku
 #: The header cantina-ops' gateway sends to the POS: a structured-field
 #: list of the names of the policies it charged for the request.
 CHARGED_HEADER = "Cantina-Ops-Charged"
+#: The header with the client address the gateway counted by
+#: (ratelimit.ClientHeader): ratelimit.Subject's form.
+CLIENT_HEADER = "Cantina-Ops-Client"
 QUOTA_EXCEEDED_TYPE = "https://iana.org/assignments/http-problem-types#quota-exceeded"
 FAIL_CLOSED_RETRY_AFTER = 5  # seconds, on 503 while Redis is unreachable
 
@@ -794,7 +802,8 @@ def _set_headers(response, d):
     if old is not None and not _tighter(d, old):
         return response
     for k in _RL_HEADERS:
-        if response.has_header(k):
+        # An allowed request leaves the view's own Retry-After (its 503).
+        if response.has_header(k) and not (k == "Retry-After" and d.allowed):
             del response[k]
     for k, v in rate_limit_headers(d).items():
         response[k] = v
@@ -870,6 +879,22 @@ class _Settings:
                 raise ImproperlyConfigured("CANTINA_OPS_TRUSTED_PROXIES: %s" % e) from None
         return cls._cache[key]
 
+    @classmethod
+    def gateways(cls):
+        s = getattr(settings, "CANTINA_OPS_GATEWAYS", "")
+        key = ("gateways", s)
+        if key not in cls._cache:
+            from django.core.exceptions import ImproperlyConfigured
+
+            try:
+                t = parse_trust(s)
+            except ValueError as e:
+                raise ImproperlyConfigured("CANTINA_OPS_GATEWAYS: %s" % e) from None
+            if t.heroku:
+                raise ImproperlyConfigured("CANTINA_OPS_GATEWAYS: list the gateways' addresses; heroku would believe any client")
+            cls._cache[key] = t
+        return cls._cache[key]
+
     @staticmethod
     def fail_open():
         return bool(getattr(settings, "CANTINA_OPS_RATE_LIMIT_FAIL_OPEN", True))
@@ -905,13 +930,41 @@ def _check_policies(policies):
     return [(by, p) for by, p in policies if by in ("ip", "user")]
 
 
+def _from_gateway(request):
+    """Whether the request's peer is a gateway of CANTINA_OPS_GATEWAYS."""
+    peer = _parse_hop(request.META.get("REMOTE_ADDR", ""))
+    return peer is not None and _Settings.gateways().trusts(peer)
+
+
+def _gateway_client(value):
+    """A Cantina-Ops-Client value as a subject, or None when it is not one
+    (an IPv4 address, an IPv6 /64 as ratelimit.Subject writes it, or
+    "unknown")."""
+    if value == UNKNOWN_CLIENT:
+        return value
+    try:
+        if "/" in value:
+            net = ipaddress.IPv6Network(value)
+            return value if net.prefixlen == 64 and ip_subject(net.network_address) == value else None
+        a = ipaddress.IPv4Address(value)
+        return value if str(a) == value else None
+    except ValueError:
+        return None
+
+
 def request_subject(request, by, trust):
     """The subject a request is counted as under a policy counting by
-    ``by``: ``"ip"``, the client address (ratelimit.Subject of ClientIP);
+    ``by``: ``"ip"``, the client address (ratelimit.Subject of ClientIP;
+    from a gateway, the address it counted, Cantina-Ops-Client);
     ``"user"``, ratelimit.UserSubject of the session cookie
     (SESSION_COOKIE_NAME) or the Authorization header, "" for none."""
     meta = request.META
     if by == "ip":
+        counted = meta.get("HTTP_CANTINA_OPS_CLIENT", "")
+        if counted and _from_gateway(request):
+            subject = _gateway_client(counted)
+            if subject is not None:
+                return subject
         return ip_subject(client_ip(meta.get("REMOTE_ADDR", ""), meta.get("HTTP_X_FORWARDED_FOR", ""), trust))
     cookie = request.COOKIES.get(getattr(settings, "SESSION_COOKIE_NAME", "sessionid"), "")
     return user_subject(cookie, meta.get("HTTP_AUTHORIZATION", ""))
@@ -927,9 +980,8 @@ def _limit(request, policies):
     charged = getattr(request, "_cantina_ops_charged", None)
     if charged is None:
         charged = set()
-        peer = _parse_hop(meta.get("REMOTE_ADDR", ""))
         header = meta.get("HTTP_CANTINA_OPS_CHARGED", "")
-        if header and peer is not None and trust.trusts(peer):
+        if header and _from_gateway(request):
             charged = _charged_names(header)
         request._cantina_ops_charged = charged
     subjects = {}
@@ -976,8 +1028,8 @@ def ratelimit(spec, key="ip", name=None):
     A refused request gets 429 ``application/problem+json`` with
     RateLimit-Policy, RateLimit, X-RateLimit-* and Retry-After; an allowed
     one gets the same fields (but Retry-After) on the view's response.
-    Policies named in a Cantina-Ops-Charged header from a trusted proxy
-    (CANTINA_OPS_TRUSTED_PROXIES), the gateway, are not charged twice.
+    Policies named in a Cantina-Ops-Charged header from a gateway
+    (CANTINA_OPS_GATEWAYS) are not charged twice.
     A user policy skips requests with neither a session cookie
     (SESSION_COOKIE_NAME) nor an Authorization header. Predefined limits
     are two lines::

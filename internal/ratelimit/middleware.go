@@ -174,6 +174,14 @@ func writeProblem(w http.ResponseWriter, p Problem) {
 // trusted proxy.
 const ChargedHeader = "Cantina-Ops-Charged"
 
+// ClientHeader is the request header the gateway sends to the POS with
+// the client's address as it decided by (Subject of ClientIP: an IPv4
+// address or an IPv6 /64), so that the Django decorator counts the same
+// client even when the gateway itself sits behind another proxy. Like
+// ChargedHeader, the gateway always sets it and Django believes it only
+// from a gateway it is told of.
+const ClientHeader = "Cantina-Ops-Client"
+
 // FormatCharged writes names as ChargedHeader's value. Policy names hold
 // no quote or backslash (Policy.check), so quoting is plain.
 func FormatCharged(names []string) string {
@@ -193,7 +201,9 @@ var rateLimitFields = []string{"RateLimit-Policy", "RateLimit", "X-RateLimit-Lim
 // MergeHeaders sets o's fields on a response that may carry another
 // limiter's (the POS's own decorator behind the gateway): whichever is
 // closer to its limit stays, judged by X-RateLimit-Remaining relative to
-// X-RateLimit-Limit. Fields it cannot read are replaced by o's.
+// X-RateLimit-Limit. Fields it cannot read are replaced by o's. The
+// response's Retry-After is the POS's own (a 503 it sent, its 429) and
+// stays as it is: o allowed the request.
 func (o Outcome) MergeHeaders(h http.Header) {
 	if !o.Decided {
 		return
@@ -207,5 +217,9 @@ func (o Outcome) MergeHeaders(h http.Header) {
 	for _, f := range rateLimitFields {
 		h.Del(f)
 	}
+	retry := h.Values("Retry-After")
 	o.Headers(h)
+	if len(retry) > 0 {
+		h["Retry-After"] = retry
+	}
 }

@@ -122,10 +122,13 @@ func parseRoute(e string) (RouteLimit, error) {
 // Route is the route whose policies apply to a request with method and
 // path (http.Request.URL.Path, decoded): the route with the longest prefix
 // that path is under, and at equal prefixes the one naming method before
-// the one for any method. A prefix covers the path itself and what lies
+// the one for any method (methods compared in upper case). A prefix covers the path itself and what lies
 // under it as a directory: /api/ covers /api/ and /api/x; /api covers /api
 // and /api/x, not /apix. ok is false when no route applies.
 func (rs Routes) Route(method, path string) (r RouteLimit, ok bool) {
+	// Methods are case-sensitive in HTTP, but Django and most servers
+	// upper-case them: "post" must not escape a POST route.
+	method = strings.ToUpper(method)
 	for _, c := range rs {
 		if c.Method != "" && c.Method != method || !under(path, c.Prefix) {
 			continue

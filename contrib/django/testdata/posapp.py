@@ -6,7 +6,7 @@ sessions are signed cookies):
     PORT=8000 CACHE_LOCATION=redis://127.0.0.1:6379/0 /usr/bin/python3 posapp.py
 
 Environment: PORT; CACHE_LOCATION (the cache and rate-limit Redis);
-CANTINA_OPS_TRUSTED_PROXIES; CANTINA_OPS_RATE_LIMIT_ROUTES,
+CANTINA_OPS_TRUSTED_PROXIES; CANTINA_OPS_GATEWAYS; CANTINA_OPS_RATE_LIMIT_ROUTES,
 CANTINA_OPS_RATE_LIMIT_IP, CANTINA_OPS_RATE_LIMIT_USER (set, even empty,
 to override the defaults); CANTINA_OPS_RATE_LIMIT_FAIL_OPEN (true|false);
 RATE_LIMIT_MIDDLEWARE=1 to put cantina_ops.RateLimitMiddleware first.
@@ -16,7 +16,9 @@ Views: GET /login/?user=NAME (session, 302 to /ventas/); GET /ventas/
 (names the user, sets caja=1 on /ventas/); POST /ventas/procesar/ (not
 decorated); POST /ventas/decorada/ (ratelimit("POST
 /ventas/decorada/=user:5/1m")); GET /echo/ (what the POS sees of the
-request); GET /stream/ (a streamed body).
+request); GET /ocupada/ (a decorated 503 with its own Retry-After);
+GET /subject/ (the client address the decorator counts by);
+GET /stream/ (a streamed body).
 """
 
 import json
@@ -51,6 +53,7 @@ settings.configure(
         }
     },
     CANTINA_OPS_TRUSTED_PROXIES=os.environ.get("CANTINA_OPS_TRUSTED_PROXIES", ""),
+    CANTINA_OPS_GATEWAYS=os.environ.get("CANTINA_OPS_GATEWAYS", ""),
     CANTINA_OPS_RATE_LIMIT_FAIL_OPEN=os.environ.get("CANTINA_OPS_RATE_LIMIT_FAIL_OPEN", "true") == "true",
     LOGGING={
         "version": 1,
@@ -101,10 +104,25 @@ def decorada(request):
     return JsonResponse({"ok": True, "user": request.session.get("user", "")})
 
 
+@ratelimit("30/1m", key="ip")
+def ocupada(request):
+    resp = HttpResponse("busy\n", status=503, content_type="text/plain")
+    resp["Retry-After"] = "120"
+    return resp
+
+
 def echo(request):
     m = request.META
-    names = ("REMOTE_ADDR", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_HOST", "HTTP_CANTINA_OPS_CHARGED")
+    names = ("REMOTE_ADDR", "HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_HOST",
+             "HTTP_CANTINA_OPS_CHARGED", "HTTP_CANTINA_OPS_CLIENT")
     return JsonResponse({n: m.get(n) for n in names})
+
+
+def subject(request):
+    """The client address the decorator counts this request by."""
+    from cantina_ops import _Settings, request_subject
+
+    return JsonResponse({"ip": request_subject(request, "ip", _Settings.trust())})
 
 
 def stream(request):
@@ -117,7 +135,9 @@ urlpatterns = [
     path("ventas/", ventas),
     path("ventas/procesar/", procesar),
     path("ventas/decorada/", decorada),
+    path("ocupada/", ocupada),
     path("echo/", echo),
+    path("subject/", subject),
     path("stream/", stream),
 ]
 
