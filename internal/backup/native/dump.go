@@ -157,10 +157,7 @@ func snapshotErr(ctx context.Context, op string, err error) error {
 }
 
 // isUnknownVariable reports ER_UNKNOWN_SYSTEM_VARIABLE.
-func isUnknownVariable(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && me.Number == 1193
-}
+func isUnknownVariable(err error) bool { return mysqlx.IsServerError(err, 1193) }
 
 func (d *dumper) report() {
 	d.p.Bytes = d.out.written + int64(len(d.out.buf))
