@@ -211,6 +211,15 @@ func unverifiedWarnings(b Backup) []string {
 // RestoreOptions.Confirm sees the plan. An encrypted dump (.sql.gz.age) is decrypted
 // with m.Identities; without them (ErrNoIdentity) or with none that
 // matches (ErrWrongIdentity) it is refused before anything is touched.
+//
+// A native dump loads on RestoreOptions.Threads connections (see
+// sqlload.ParallelOptions), any other dump on one; every load connection
+// runs without foreign key and unique checks and, when the account may,
+// without writing the binary log (see loadSettings, RestoreResult.Binlogged).
+// While the load runs the target holds a marker table; a restore that
+// does not finish (killed, cancelled, failed) leaves it, and the next
+// restore into that database replaces the partial copy without Replace
+// (TargetState.Interrupted): restoring again is all it takes.
 func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (RestoreResult, error) {
 	start := m.now()
 	target := o.Database

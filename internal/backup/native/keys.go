@@ -1,6 +1,7 @@
 package native
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
@@ -38,7 +39,7 @@ type deferredKeys struct {
 // trip holds: an InnoDB table with a primary key whose first column is its
 // AUTO_INCREMENT column if it has one (MySQL wants that column first in some
 // index), neither partitioned nor system-versioned, and whose key and
-// constraint lines are exactly the indexes SHOW INDEX lists (m.indexes)
+// constraint lines name exactly the indexes SHOW INDEX lists (m.indexes)
 // and the nfk foreign keys information_schema counts. A definition read
 // any other way is written unchanged.
 func deferKeys(create string, m *tableMeta, nfk int) (deferredKeys, bool) {
@@ -79,8 +80,8 @@ func deferKeys(create string, m *tableMeta, nfk int) (deferredKeys, bool) {
 	if len(names) != len(m.indexes) || len(foreign) != nfk {
 		return whole, false
 	}
-	for i, n := range names {
-		if n != m.indexes[i] {
+	for _, n := range names {
+		if !slices.Contains(m.indexes, n) {
 			return whole, false
 		}
 	}
