@@ -171,6 +171,17 @@ const (
 	opAddIndex            // ALTER TABLE t ADD [UNIQUE|FULLTEXT|SPATIAL] KEY|INDEX …
 )
 
+// tableOpHeads are the first two words of each tableOp.
+var tableOpHeads = map[string]struct {
+	second string
+	op     tableOp
+}{
+	"INSERT": {"INTO", opInsert},
+	"CREATE": {"TABLE", opCreateTable},
+	"DROP":   {"TABLE", opDropTable},
+	"ALTER":  {"TABLE", opAddIndex},
+}
+
 // tableOpOf reads which tableOp text is and the table it names (unquoted).
 // Anything it does not recognise exactly is opOther: CREATE TABLE … SELECT
 // and LIKE are told apart by the caller never needing to (a dump has
@@ -178,31 +189,11 @@ const (
 // a statement naming more than one table or a database.
 func tableOpOf(text []byte) (tableOp, string) {
 	t := tokenizer{b: text}
-	var op tableOp
-	switch t.word() {
-	case "INSERT":
-		if t.word() != "INTO" {
-			return opOther, ""
-		}
-		op = opInsert
-	case "CREATE":
-		if t.word() != "TABLE" {
-			return opOther, ""
-		}
-		op = opCreateTable
-	case "DROP":
-		if t.word() != "TABLE" {
-			return opOther, ""
-		}
-		op = opDropTable
-	case "ALTER":
-		if t.word() != "TABLE" {
-			return opOther, ""
-		}
-		op = opAddIndex
-	default:
+	head, ok := tableOpHeads[t.word()]
+	if !ok || t.word() != head.second {
 		return opOther, ""
 	}
+	op := head.op
 	t.skip()
 	if op == opDropTable && t.i < len(t.b) && t.b[t.i] != '`' {
 		if t.word() != "IF" || t.word() != "EXISTS" {
