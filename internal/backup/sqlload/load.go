@@ -32,6 +32,10 @@ type Stats struct {
 	// Tables counts the tables created whose rows and indexes are all
 	// loaded.
 	Tables int64
+	// Table is the table the last statement run created, filled or
+	// indexed ("" for other statements); with a parallel load, one of
+	// the tables being loaded.
+	Table string `json:"-"`
 	// Threads is the number of connections that ran statements: 1 for a
 	// sequential load (see ParallelOptions).
 	Threads int
@@ -121,7 +125,7 @@ func (o LoadOptions) Load(ctx context.Context, conn *sql.Conn, r io.Reader, prog
 			report()
 			continue
 		}
-		op, _ := tableOpOf(text)
+		op, table := tableOpOf(text)
 		if inTable && op != opInsert && op != opAddIndex {
 			l.st.Tables++
 			inTable = false
@@ -131,6 +135,10 @@ func (o LoadOptions) Load(ctx context.Context, conn *sql.Conn, r io.Reader, prog
 			return l.st, err
 		}
 		inTable = inTable || op == opCreateTable
+		l.st.Table = ""
+		if op != opDropTable {
+			l.st.Table = table
+		}
 		l.st.Statements++
 		l.st.Rows += rows
 		l.st.Bytes = stmt.End

@@ -165,10 +165,12 @@ func (p *parallel) report() {
 }
 
 // add counts statements run or skipped, rows inserted, input bytes done
-// and tables finished, and reports progress.
-func (p *parallel) add(statements, skipped, rows, bytes, tables int64) {
+// and tables finished, and reports progress; table is the table the
+// statement was about ("" if none).
+func (p *parallel) add(table string, statements, skipped, rows, bytes, tables int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.st.Table = table
 	p.st.Statements += statements
 	p.st.Skipped += skipped
 	p.st.Rows += rows
@@ -217,7 +219,7 @@ func (p *parallel) dispatch(l *loader, main *sql.Conn) error {
 			return err
 		}
 		if text == nil {
-			p.add(0, 1, 0, span, 0)
+			p.add("", 0, 1, 0, span, 0)
 			continue
 		}
 		op, name := tableOpOf(text)
@@ -269,7 +271,7 @@ func (p *parallel) dispatch(l *loader, main *sql.Conn) error {
 		if err := l.afterSet(p.ctx, main, k, text, stmt); err != nil {
 			return err
 		}
-		p.add(1, 0, 0, span, 0)
+		p.add(name, 1, 0, 0, span, 0)
 		if op == opCreateTable {
 			cur, tail, inTail = &tableLoad{name: name}, nil, false
 			if !parallelSafe(text) {
@@ -351,26 +353,26 @@ func (p *parallel) worker() {
 		}
 		return n, true
 	}
-	one := func(q queued) {
+	one := func(t *tableLoad, q queued) {
 		if n, ok := run(q); ok {
-			p.add(1, 0, n, q.span, 0)
+			p.add(t.name, 1, 0, n, q.span, 0)
 		}
 	}
 	for j := range p.work {
 		switch {
 		case j.serial != nil:
 			for q := range j.serial {
-				one(q)
+				one(j.table, q)
 			}
-			p.add(0, 0, 0, 0, 1)
+			p.add(j.table.name, 0, 0, 0, 0, 1)
 		case j.tail:
 			j.table.inserts.Wait()
 			for _, q := range j.stmts {
-				one(q)
+				one(j.table, q)
 			}
-			p.add(0, 0, 0, 0, 1)
+			p.add(j.table.name, 0, 0, 0, 0, 1)
 		default:
-			one(j.stmts[0])
+			one(j.table, j.stmts[0])
 			j.table.inserts.Done()
 		}
 		p.queued.Done()
