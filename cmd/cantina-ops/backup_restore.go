@@ -67,6 +67,9 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 		switch {
 		case p.Target.Empty():
 			return true
+		case p.Target.Interrupted != "":
+			fmt.Fprintln(a.stderr, "It holds what an interrupted restore left: replacing it.")
+			return true
 		case *yes:
 			fmt.Fprintln(a.stderr, "--yes given: replacing them.")
 			return true
@@ -89,8 +92,8 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintln(a.stderr, "warning:", w)
 		}
 	}
-	fmt.Fprintf(a.stdout, "restored %s into %s: %d statements, %s SQL in %s\n", res.Name, res.Database,
-		res.Stats.Statements, units.Bytes(res.Stats.Bytes), res.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(a.stdout, "restored %s into %s: %d tables, %d rows, %s SQL in %s (%d connections)\n", res.Name, res.Database,
+		res.Stats.Tables, res.Stats.Rows, units.Bytes(res.Stats.Bytes), res.Elapsed.Round(time.Millisecond), res.Stats.Threads)
 	return nil
 }
 
@@ -118,6 +121,9 @@ func restoreSummary(p backup.RestorePlan, now time.Time) string {
 		fmt.Fprintln(&b, "  does not exist: it will be created")
 	case st.Empty():
 		fmt.Fprintln(&b, "  exists and is empty")
+	case st.Interrupted != "":
+		fmt.Fprintf(&b, "  holds the partial copy of an interrupted restore of %s (%d tables, %d views and %d routines and events): it will be DROPPED and replaced by the backup\n",
+			st.Interrupted, st.Tables, len(st.Objects)-st.Tables, len(st.Routines))
 	default:
 		fmt.Fprintf(&b, "  holds %d tables, %d views and %d routines and events, %s: everything in it will be DROPPED and replaced by the backup\n",
 			st.Tables, len(st.Objects)-st.Tables, len(st.Routines), units.Bytes(st.Bytes))

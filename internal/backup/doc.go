@@ -43,5 +43,8 @@
 //     bounded by the manifest's raw size) and loads the same one into a
 //     database it creates if needed, after RestoreOptions.Confirm has seen
 //     the plan. An account without SUPER or SET USER gets every DEFINER
-//     rewritten to itself, and each object is listed (definers.go).
+//     rewritten to itself, and each object is listed (definers.go). A
+//     native dump loads on RESTORE_THREADS connections at once, tables'
+//     rows first and their indexes after (load.go, sqlload.ParallelOptions);
+//     a restore that did not finish is replaced by the next one.
 package backup

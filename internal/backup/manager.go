@@ -54,6 +54,11 @@ type Manager struct {
 	// database is a leftover that the next drill drops; 0 means
 	// DefaultScratchGrace. Wire it to 2 × BACKUP_TIMEOUT.
 	ScratchGrace time.Duration
+	// RestoreThreads is how many connections Restore and the restore drill
+	// load a native dump's tables with (RESTORE_THREADS); 1 loads it in
+	// order on one, 0 means DefaultRestoreThreads. It is capped by what
+	// DB's pool allows.
+	RestoreThreads int
 	// CompressionLevel is the gzip level, 1–9; 0 means
 	// DefaultCompressionLevel.
 	CompressionLevel int

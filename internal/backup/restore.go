@@ -10,10 +10,9 @@ import (
 	"hash"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
-
-	"github.com/klauspost/compress/gzip"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup/sqlload"
 	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
@@ -50,9 +49,16 @@ type RestoreOptions struct {
 	// loaded, with everything an operator should see first. Returning
 	// false cancels the restore with ErrRestoreCancelled.
 	Confirm func(RestorePlan) bool
-	// Progress, if set, is called after each statement; Stats.Bytes
-	// counts uncompressed SQL, out of Manifest.RawBytes.
+	// Progress, if set, is called after each statement (from several
+	// goroutines with a parallel load, never twice at once): Stats.Bytes
+	// counts the uncompressed SQL done, out of RestorePlan.RawBytes
+	// (Manifest.RawBytes), Stats.Rows the rows inserted and Stats.Tables
+	// the tables whose rows and indexes are all loaded.
 	Progress func(sqlload.Stats)
+	// Threads is how many connections load the tables of a native dump;
+	// 0 means Manager.RestoreThreads, 1 one connection, in order. Other
+	// dumps (mysqldump's) always load in order on one.
+	Threads int
 }
 
 // RestorePlan is what a restore is about to do.
@@ -82,10 +88,19 @@ type RestoreResult struct {
 	// Created: the target database did not exist and was created.
 	Created bool `json:"created"`
 	// Dropped lists the objects Replace removed from the target first.
-	Dropped  []string      `json:"dropped,omitempty"`
-	Stats    sqlload.Stats `json:"stats"`
-	Warnings []string      `json:"warnings,omitempty"`
-	Elapsed  time.Duration `json:"elapsed"`
+	Dropped []string `json:"dropped,omitempty"`
+	// Interrupted names the backup whose interrupted restore the target
+	// held, replaced without RestoreOptions.Replace (see
+	// TargetState.Interrupted).
+	Interrupted string `json:"interrupted,omitempty"`
+	// Binlogged: the load was written to the server's binary log, because
+	// the account may not turn it off for its session (sql_log_bin needs
+	// SUPER or BINLOG ADMIN); replicas then replay the whole restore. It
+	// is also a warning. False when the server has no binary log.
+	Binlogged bool          `json:"binlogged"`
+	Stats     sqlload.Stats `json:"stats"`
+	Warnings  []string      `json:"warnings,omitempty"`
+	Elapsed   time.Duration `json:"elapsed"`
 
 	// RewrittenDefiners lists the objects whose DEFINER was set to the
 	// restoring account, which may not name others (no SUPER or SET USER);
@@ -104,6 +119,12 @@ type TargetState struct {
 	Bytes  int64
 	// Routines are its procedures, functions and events ("procedure p").
 	Routines []string
+	// Interrupted names the backup whose restore into this database
+	// started and never finished (the process was killed, the server
+	// went away, a statement failed): what the database holds is a
+	// partial copy, which a restore replaces even without
+	// RestoreOptions.Replace. "" otherwise.
+	Interrupted string
 }
 
 // Empty reports whether the target holds nothing a restore would drop.
@@ -190,6 +211,15 @@ func unverifiedWarnings(b Backup) []string {
 // RestoreOptions.Confirm sees the plan. An encrypted dump (.sql.gz.age) is decrypted
 // with m.Identities; without them (ErrNoIdentity) or with none that
 // matches (ErrWrongIdentity) it is refused before anything is touched.
+//
+// A native dump loads on RestoreOptions.Threads connections (see
+// sqlload.ParallelOptions), any other dump on one; every load connection
+// runs without foreign key and unique checks and, when the account may,
+// without writing the binary log (see loadSettings, RestoreResult.Binlogged).
+// While the load runs the target holds a marker table; a restore that
+// does not finish (killed, cancelled, failed) leaves it, and the next
+// restore into that database replaces the partial copy without Replace
+// (TargetState.Interrupted): restoring again is all it takes.
 func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (RestoreResult, error) {
 	start := m.now()
 	target := o.Database
@@ -244,8 +274,11 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	if o.Confirm != nil && !o.Confirm(plan) {
 		return res, fmt.Errorf("restore %s into %s: %w", name, target, ErrRestoreCancelled)
 	}
-	if !st.Empty() && !o.Replace {
+	if !st.Empty() && !o.Replace && st.Interrupted == "" {
 		return res, fmt.Errorf("restore into %s: %w (%d tables and views, %d routines and events); confirm to replace them", target, ErrTargetNotEmpty, len(st.Objects), len(st.Routines))
+	}
+	if !st.Empty() {
+		res.Interrupted = st.Interrupted
 	}
 	if !st.Exists {
 		if _, err := m.DB.ExecContext(ctx, mysqlx.CreateDatabase(target, false)); err != nil {
@@ -254,27 +287,34 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 		res.Created = true
 	}
 
-	conn, err := m.DB.Conn(ctx)
+	conn, unlogged, err := m.loadConn(ctx, target)
 	if err != nil {
-		return res, fmt.Errorf("restore into %s: connect: %w", target, err)
-	}
-	defer discardConn(conn)
-	if _, err := conn.ExecContext(ctx, "USE "+mysqlx.QuoteIdent(target)); err != nil {
 		return res, fmt.Errorf("restore into %s: %w", target, err)
 	}
-	if o.Replace {
+	defer discardConn(conn)
+	if res.Binlogged = !unlogged && binlogOn(ctx, conn); res.Binlogged {
+		res.Warnings = append(res.Warnings, "the restore is written to the server's binary log (the account may not set sql_log_bin: it needs SUPER or BINLOG ADMIN): replicas replay it, and it takes longer")
+	}
+	if o.Replace || res.Interrupted != "" {
 		if res.Dropped, err = clearDatabase(ctx, conn); err != nil {
 			return res, fmt.Errorf("restore into %s: empty it first: %w", target, err)
 		}
 	}
-	m.log().Info("restore started", "backup", name, "database", target, "verified", res.Verified)
+	if err := markRestore(ctx, conn, name); err != nil {
+		return res, fmt.Errorf("restore into %s: %w", target, err)
+	}
+	threads := m.loadThreads(o.Threads)
+	m.log().Info("restore started", "backup", name, "database", target, "verified", res.Verified, "threads", threads)
 	// The load reads the checked handle again, hashed and bounded by
 	// what the check found, so a file changed in place since is caught.
 	sum := sha256.New()
 	in := io.TeeReader(f, sum)
-	stats, err := m.loadStats(ctx, conn, name, in, fc.RawBytes, o.Progress)
+	stats, err := m.loadStats(ctx, conn, target, threads, name, in, fc.RawBytes, o.Progress)
 	if err == nil {
 		err = sameHash(in, sum, fc.SHA256)
+	}
+	if err == nil {
+		err = unmarkRestore(ctx, conn)
 	}
 	res.Stats = stats
 	res.RewrittenDefiners = stats.RewrittenDefiners
@@ -284,9 +324,10 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	}
 	res.Elapsed = m.now().Sub(start)
 	if err != nil {
-		return res, fmt.Errorf("restore %s into %s: %w (the database is partly restored; fix the cause and restore again)", name, target, err)
+		return res, fmt.Errorf("restore %s into %s: %w (the database is partly restored; fix the cause and restore again: the next restore replaces it without asking)", name, target, err)
 	}
-	m.log().Info("restore finished", "backup", name, "database", target, "statements", stats.Statements, "elapsed", res.Elapsed.Round(time.Millisecond).String())
+	m.log().Info("restore finished", "backup", name, "database", target, "statements", stats.Statements, "rows", stats.Rows,
+		"threads", stats.Threads, "elapsed", res.Elapsed.Round(time.Millisecond).String())
 	return res, nil
 }
 
@@ -341,29 +382,6 @@ func (s *spooled) Close() error {
 	return err
 }
 
-// loadStats streams the dump read from f, decrypted if need be and
-// decompressed, into conn's current database; more than maxRaw bytes of
-// SQL fail with ErrTooLarge.
-func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, name string, f io.Reader, maxRaw int64, progress func(sqlload.Stats)) (sqlload.Stats, error) {
-	gz, err := m.decrypter(name, f, nil)
-	if err != nil {
-		return sqlload.Stats{}, err
-	}
-	zr, err := gzip.NewReader(gz)
-	if err != nil {
-		return sqlload.Stats{}, fmt.Errorf("read %s: %w", name, err)
-	}
-	// USE and CREATE/DROP DATABASE in the dump (mysqldump --databases)
-	// are skipped: the load stays in the target, never in the original.
-	// An account that may not name other definers gets the objects.
-	mayName, err := mayNameDefiners(ctx, conn)
-	if err != nil {
-		return sqlload.Stats{}, err
-	}
-	lo := sqlload.LoadOptions{SkipUseAndCreateDatabase: true, RewriteDefiners: !mayName}
-	return lo.Load(ctx, conn, &rawLimit{r: zr, max: maxRaw}, progress)
-}
-
 // targetState reads whether database exists, its tables and views, and
 // their size.
 func targetState(ctx context.Context, db *sql.DB, database string) (TargetState, error) {
@@ -397,6 +415,11 @@ func targetState(ctx context.Context, db *sql.DB, database string) (TargetState,
 	}
 	if err := rows.Err(); err != nil {
 		return st, fmt.Errorf("list tables of %s: %w", database, err)
+	}
+	if slices.Contains(st.Objects, restoreMarker) {
+		if st.Interrupted, err = interruptedRestore(ctx, db, database); err != nil {
+			return st, err
+		}
 	}
 	rows, err = db.QueryContext(ctx, `SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?
 		UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ? ORDER BY 1, 2`, database, database)

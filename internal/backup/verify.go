@@ -187,18 +187,15 @@ func (m *Manager) drill(ctx context.Context, rep *VerifyReport, f io.ReadSeeker)
 		}
 	}()
 
-	conn, err := m.DB.Conn(ctx)
+	conn, _, err := m.loadConn(ctx, scratch)
 	if err != nil {
-		return fmt.Errorf("connect: %w", err)
+		return fmt.Errorf("load scratch database %s: %w", scratch, err)
 	}
 	defer discardConn(conn)
-	if _, err := conn.ExecContext(ctx, "USE "+mysqlx.QuoteIdent(scratch)); err != nil {
-		return fmt.Errorf("use scratch database %s: %w", scratch, err)
-	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("rewind %s: %w", rep.Name, err)
 	}
-	if _, err := m.loadStats(ctx, conn, rep.Name, f, man.RawBytes, nil); err != nil {
+	if _, err := m.loadStats(ctx, conn, scratch, m.loadThreads(0), rep.Name, f, man.RawBytes, nil); err != nil {
 		if ctx.Err() != nil {
 			return err
 		}

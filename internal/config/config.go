@@ -72,6 +72,10 @@ type Config struct {
 	// BackupAge is the age encryption of backups (BACKUP_AGE_RECIPIENTS,
 	// BACKUP_AGE_IDENTITY_FILE; see age.go).
 	BackupAge BackupAge
+	// RestoreThreads is how many connections `backup restore` and the
+	// restore drill load tables with (1: one, in order). Default: the
+	// number of CPU cores, at least 2.
+	RestoreThreads int
 
 	HealthSchedule string
 	// HealthTimeout bounds each check of the health command and task.
@@ -331,6 +335,7 @@ func Load(lookup Lookup) (*Config, error) {
 		p.fail("BACKUP_DEFINERS", "strip works only with BACKUP_ENGINE=native (mysqldump always writes definers; `backup restore` rewrites them for an account without SUPER)")
 	}
 	c.BackupAge = p.backupAge()
+	c.RestoreThreads = p.integer("RESTORE_THREADS", DefaultRestoreThreads(), 1, 64)
 
 	c.Email = p.email()
 	c.NotifyLang = p.oneOf("NOTIFY_LANG", "es", "es", "en")

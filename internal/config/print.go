@@ -45,6 +45,7 @@ func (c *Config) Settings() []Setting {
 		{"BACKUP_GZIP_LEVEL", strconv.Itoa(c.BackupGzipLevel)},
 		{"BACKUP_NOTIFY", c.BackupNotify},
 		{"BACKUP_DEFINERS", c.BackupDefiners},
+		{"RESTORE_THREADS", strconv.Itoa(c.RestoreThreads)},
 		{"BACKUP_AGE_RECIPIENTS", c.BackupAge.recipientsSetting()},
 		{"BACKUP_AGE_IDENTITY_FILE", c.BackupAge.identitySetting()},
 		{"BACKUP_VERIFY_SCHEDULE", c.BackupVerifySchedule},

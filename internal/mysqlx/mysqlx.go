@@ -3,7 +3,12 @@
 // written once.
 package mysqlx
 
-import "strings"
+import (
+	"errors"
+	"strings"
+
+	"github.com/go-sql-driver/mysql"
+)
 
 // QuoteIdent quotes an identifier with backticks, doubling any backtick
 // inside it.
@@ -19,4 +24,11 @@ func CreateDatabase(name string, ifNotExists bool) string {
 		s += "IF NOT EXISTS "
 	}
 	return s + QuoteIdent(name) + " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
+}
+
+// IsServerError reports whether err is the server's error number (e.g.
+// 1193, ER_UNKNOWN_SYSTEM_VARIABLE).
+func IsServerError(err error, number uint16) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == number
 }

@@ -27,6 +27,9 @@ type dumper struct {
 	// Options.MaxAllowedPacket); stmtLimit bounds multi-row INSERTs.
 	maxPacket int64
 	stmtLimit int
+	// foreign are the tables' ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY
+	// statements, written once every table has its rows (see deferKeys).
+	foreign []string
 }
 
 type dbObject struct{ name, kind string }
@@ -114,6 +117,12 @@ func (d *dumper) run(ctx context.Context) error {
 			return snapshotErr(ctx, "dump sequence "+s, err)
 		}
 	}
+	if len(d.foreign) > 0 {
+		d.out.str("\n--\n-- Foreign keys, added once every table has its rows\n--\n\n")
+		for _, f := range d.foreign {
+			d.out.str(f + ";\n")
+		}
+	}
 	if err := d.inSavepoint(ctx, func() error { return d.dumpObjects(ctx, views) }); err != nil {
 		return snapshotErr(ctx, "dump objects", err)
 	}
@@ -148,10 +157,7 @@ func snapshotErr(ctx context.Context, op string, err error) error {
 }
 
 // isUnknownVariable reports ER_UNKNOWN_SYSTEM_VARIABLE.
-func isUnknownVariable(err error) bool {
-	var me *mysql.MySQLError
-	return errors.As(err, &me) && me.Number == 1193
-}
+func isUnknownVariable(err error) bool { return mysqlx.IsServerError(err, 1193) }
 
 func (d *dumper) report() {
 	d.p.Bytes = d.out.written + int64(len(d.out.buf))
@@ -270,6 +276,12 @@ func (d *dumper) dumpTable(ctx context.Context, table string) error {
 		return err
 	}
 	create := sc["Create Table"]
+	var nfk int
+	if err := d.conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM information_schema.REFERENTIAL_CONSTRAINTS
+		WHERE CONSTRAINT_SCHEMA = DATABASE() AND TABLE_NAME = ?`, table).Scan(&nfk); err != nil {
+		return fmt.Errorf("count foreign keys: %w", err)
+	}
+	keys, _ := deferKeys(create, m, nfk)
 	if engine := tableEngine(create); engine != "" && !strings.EqualFold(engine, "InnoDB") {
 		d.opts.Logger.Warn("table is not transactional: its rows are read at their own moment, not at the snapshot",
 			"table", table, "engine", engine)
@@ -277,7 +289,7 @@ func (d *dumper) dumpTable(ctx context.Context, table string) error {
 	o := &d.out
 	o.str("\n--\n-- Table structure for table " + commentName(table) + "\n--\n\n")
 	o.str("DROP TABLE IF EXISTS " + mysqlx.QuoteIdent(table) + ";\n")
-	o.str(create + ";\n")
+	o.str(keys.create + ";\n")
 	if err := o.maybeFlush(); err != nil {
 		return err
 	}
@@ -296,6 +308,15 @@ func (d *dumper) dumpTable(ctx context.Context, table string) error {
 	})
 	if err != nil {
 		return err
+	}
+	if len(keys.indexes) > 0 {
+		o.str("\n--\n-- Indexes of table " + commentName(table) + ", built after its rows\n--\n\n")
+		for _, s := range keys.indexes {
+			o.str(s + ";\n")
+		}
+	}
+	if keys.foreign != "" {
+		d.foreign = append(d.foreign, keys.foreign)
 	}
 	d.info.Tables = append(d.info.Tables, backup.TableInfo{Name: table, Rows: dg.rows, Checksum: dg.hex()})
 	return o.maybeFlush()

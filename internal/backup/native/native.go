@@ -5,10 +5,12 @@
 // standard mysql/mariadb client into an empty database, and keeps the data
 // exact: NULL vs empty string vs empty BLOB, bytes as hex, FLOAT/DOUBLE bit for bit,
 // DECIMAL and temporal values as the server prints them, zero dates, BIT,
-// JSON text. Tables come first, then triggers, routines, events and views
-// (in dependency order), each with its DEFINER as mysqldump keeps it
-// (Options.StripDefiners drops them). Memory stays flat: rows are streamed and encoded
-// straight into a reused buffer.
+// JSON text. Tables come first, each created with its primary key only,
+// then its rows, then its other indexes (see deferKeys); then the foreign
+// keys; then triggers, routines, events and views (in dependency order),
+// each with its DEFINER as mysqldump keeps it (Options.StripDefiners drops
+// them). Memory stays flat: rows are streamed and encoded straight into a
+// reused buffer.
 //
 // Every base table also gets a content checksum over the exact values
 // written; TableDigest computes the same checksum on a live table, so a
@@ -34,7 +36,7 @@ const Name = "native"
 
 // ToolVersion identifies this dump format in manifests. Change it when the
 // output or the checksum changes.
-const ToolVersion = "cantina-ops-native/1"
+const ToolVersion = "cantina-ops-native/2"
 
 // Defaults for Options.
 const (

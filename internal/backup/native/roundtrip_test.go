@@ -3,6 +3,8 @@ package native
 import (
 	"bytes"
 	"context"
+	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"log/slog"
 	"math"
@@ -48,6 +50,18 @@ var fixtureSchema = []string{
 	"CREATE TABLE `big` (`id` INT NOT NULL PRIMARY KEY, `payload` VARCHAR(200), `data` MEDIUMBLOB)",
 	"CREATE TABLE `line\nbreak` (`a\nb` INT NOT NULL PRIMARY KEY)",
 	"CREATE TABLE `myisam_t` (`id` INT NOT NULL PRIMARY KEY, `s` VARCHAR(10)) ENGINE=MyISAM",
+	// Index-heavy tables, whose secondary indexes the dump adds after the
+	// rows: several plain indexes (declared out of the server's order), a
+	// unique one, a prefix, a descending part, FULLTEXT (two), SPATIAL, and
+	// foreign keys in both directions (idx_a's is added below, once idx_b
+	// exists; idx_b's gets its index from InnoDB).
+	"CREATE TABLE `idx_a` (`id` INT NOT NULL AUTO_INCREMENT, `b_id` INT NULL, `code` VARCHAR(20) NOT NULL, `title` VARCHAR(200) NOT NULL, " +
+		"`body` TEXT, `g` POINT NOT NULL, `n` INT, `m` INT, PRIMARY KEY (`id`), " +
+		"KEY `k_n_m` (`n`, `m` DESC), FULLTEXT KEY `ft_title` (`title`), KEY `k_title` (`title`(10)), UNIQUE KEY `u_code` (`code`), " +
+		"SPATIAL KEY `sp_g` (`g`), FULLTEXT KEY `ft_body` (`title`, `body`), KEY `k_b` (`b_id`))",
+	"CREATE TABLE `idx_b` (`id` INT NOT NULL PRIMARY KEY, `a_id` INT NULL, `u1` INT NOT NULL, `u2` VARCHAR(10) NOT NULL, " +
+		"UNIQUE KEY `u_pair` (`u1`, `u2`), CONSTRAINT `fk_b_a` FOREIGN KEY (`a_id`) REFERENCES `idx_a` (`id`) ON DELETE SET NULL)",
+	"ALTER TABLE `idx_a` ADD CONSTRAINT `fk_a_b` FOREIGN KEY (`b_id`) REFERENCES `idx_b` (`id`) ON UPDATE CASCADE, ADD KEY `k_late` (`m`)",
 	"CREATE SEQUENCE `seq1` START WITH 100 INCREMENT BY 5",
 	"CREATE FUNCTION `f_add`(a INT, b INT) RETURNS INT DETERMINISTIC RETURN a + b",
 	"CREATE PROCEDURE `p_semis`(IN n INT)\nBEGIN\n  -- a comment; kept\n  SELECT 'a;;b', 'ñ' AS x; /* another */\n  SELECT n;\nEND",
@@ -114,6 +128,13 @@ func createFixture(t *testing.T, srv testenv.MySQLServer, name string) {
 		"INSERT INTO `myisam_t` VALUES (1, 'm')",
 		"INSERT INTO `line\nbreak` VALUES (1)",
 		"DO NEXTVAL(`seq1`)",
+		"SET FOREIGN_KEY_CHECKS = 0",
+		"INSERT INTO `idx_a` (`id`, `b_id`, `code`, `title`, `body`, `g`, `n`, `m`) SELECT `seq`, IF(`seq` % 3 = 0, NULL, `seq` % 50 + 1), "+
+			"CONCAT('c', `seq`), CONCAT('title number ', `seq`, ' about ', ELT(`seq` % 4 + 1, 'coffee', 'bread', 'milk', 'tea')), "+
+			"IF(`seq` % 5 = 0, NULL, REPEAT('body text ', `seq` % 20)), POINT(`seq` % 90, -`seq` % 45), `seq` % 7, `seq` % 11 FROM `seq_1_to_3000`",
+		"INSERT INTO `idx_b` SELECT `seq`, IF(`seq` % 2 = 0, NULL, `seq` * 7), `seq` % 10, CONCAT('v', `seq`) FROM `seq_1_to_60`",
+		"SET FOREIGN_KEY_CHECKS = 1",
+		"ALTER TABLE `idx_a` AUTO_INCREMENT = 5000",
 	)
 	// alltypes: NULLs, empties, extremes, then random values.
 	mustExec(t, c,
@@ -297,6 +318,29 @@ func TestRoundTrip(t *testing.T) {
 		if !(pos("FUNCTION `f_add`") < pos("VIEW `v_fn`")) {
 			t.Errorf("view v_fn is created before the function it calls")
 		}
+		// idx_a: created with its primary key only, then its rows, then
+		// its other indexes (FULLTEXT one at a time); the foreign keys once
+		// every table has its rows, before the triggers.
+		create := pos("CREATE TABLE `idx_a`")
+		createText := string(sqlText[create : create+bytes.Index(sqlText[create:], []byte(";\n"))])
+		if strings.Count(createText, "KEY `") != 0 || !strings.Contains(createText, "PRIMARY KEY (`id`)") || !strings.Contains(createText, "AUTO_INCREMENT=5000") {
+			t.Errorf("idx_a is created with secondary keys, or without its primary key or counter:\n%s", createText)
+		}
+		lastRows := bytes.LastIndex(sqlText, []byte("INSERT INTO"))
+		order := []int{create, pos("INSERT INTO `idx_a`"),
+			pos("ALTER TABLE `idx_a`\n  ADD UNIQUE KEY `u_code` (`code`),\n  ADD KEY `k_n_m` (`n`,`m` DESC),\n  ADD KEY `k_title` (`title`(10)),\n  ADD SPATIAL KEY `sp_g` (`g`),\n  ADD KEY `k_b` (`b_id`),\n  ADD KEY `k_late` (`m`);"),
+			pos("ALTER TABLE `idx_a`\n  ADD FULLTEXT KEY `ft_title` (`title`);"),
+			pos("ALTER TABLE `idx_a`\n  ADD FULLTEXT KEY `ft_body` (`title`,`body`);"),
+			pos("CREATE TABLE `idx_b`"), lastRows,
+			pos("ALTER TABLE `idx_a`\n  ADD CONSTRAINT `fk_a_b` FOREIGN KEY (`b_id`) REFERENCES `idx_b` (`id`) ON UPDATE CASCADE;"),
+			pos("ALTER TABLE `idx_b`\n  ADD CONSTRAINT `fk_b_a` FOREIGN KEY (`a_id`) REFERENCES `idx_a` (`id`) ON DELETE SET NULL;"),
+			pos("TRIGGER `parent_bi`")}
+		for i := 1; i < len(order); i++ {
+			if order[i-1] < 0 || order[i] <= order[i-1] {
+				t.Errorf("idx_a/idx_b statements out of order or missing: positions %v", order)
+				break
+			}
+		}
 	})
 
 	t.Run("info", func(t *testing.T) {
@@ -314,7 +358,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("table %s: info says %d rows, source has %d", ti.Name, ti.Rows, n)
 			}
 		}
-		want := []string{"alltypes", "big", "child", "composite", "empty", "line\nbreak", "myisam_t", "nopk", "order", "parent", "select", "tëst.tbl", "we`ird name"}
+		want := []string{"alltypes", "big", "child", "composite", "empty", "idx_a", "idx_b", "line\nbreak", "myisam_t", "nopk", "order", "parent", "select", "tëst.tbl", "we`ird name"}
 		if !slices.Equal(names, want) {
 			t.Errorf("tables %q, want %q", names, want)
 		}
@@ -342,8 +386,30 @@ func TestRoundTrip(t *testing.T) {
 		{"mariadb client", func(t *testing.T, dst string) { loadWithClient(t, srv, dst, sqlText, "--comments") }},
 		{"backup restore loader", func(t *testing.T, dst string) {
 			c := conn(t, srv.Open(t, dst))
-			if _, err := sqlload.Load(context.Background(), c, bytes.NewReader(sqlText), nil); err != nil {
+			st, err := sqlload.Load(context.Background(), c, bytes.NewReader(sqlText), nil)
+			if err != nil {
 				t.Fatalf("sqlload: %v", err)
+			}
+			if st.Threads != 1 || st.Tables != int64(len(info.Tables)) {
+				t.Errorf("sequential load: %d threads, %d tables, want 1, %d", st.Threads, st.Tables, len(info.Tables))
+			}
+		}},
+		{"parallel loader", func(t *testing.T, dst string) {
+			db := srv.Open(t, dst)
+			po := sqlload.ParallelOptions{Threads: 3,
+				Open:    func(ctx context.Context) (*sql.Conn, error) { return db.Conn(ctx) },
+				Release: func(c *sql.Conn) { _ = c.Raw(func(any) error { return driver.ErrBadConn }); _ = c.Close() },
+			}
+			st, err := po.Load(context.Background(), conn(t, db), bytes.NewReader(sqlText), nil)
+			if err != nil {
+				t.Fatalf("parallel sqlload: %v", err)
+			}
+			var rows int64
+			for _, ti := range info.Tables {
+				rows += ti.Rows
+			}
+			if st.Threads != 3 || st.Tables != int64(len(info.Tables)) || st.Rows != rows || st.Bytes != int64(len(sqlText)) {
+				t.Errorf("parallel load: %+v, want 3 threads, %d tables, %d rows, %d bytes", st, len(info.Tables), rows, len(sqlText))
 			}
 		}},
 	}
@@ -366,7 +432,7 @@ func TestRoundTrip(t *testing.T) {
 			})
 			t.Run("show create", func(t *testing.T) {
 				a, b := showCreates(t, srcDB), showCreates(t, dstDB)
-				if len(a) < 25 {
+				if len(a) < 27 {
 					t.Fatalf("only %d objects in the source", len(a))
 				}
 				for k, v := range a {

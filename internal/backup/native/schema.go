@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
@@ -24,6 +25,12 @@ type tableMeta struct {
 	// order is the primary key, else the first unique index over NOT NULL
 	// columns; empty when the table has neither. Rows are read in this order.
 	order []string
+	// primary is the primary key's columns (none without one), indexes
+	// the names of the other indexes, in SHOW INDEX order, and autoInc the
+	// AUTO_INCREMENT column ("" if none): what deferKeys checks.
+	primary []string
+	indexes []string
+	autoInc string
 }
 
 type column struct {
@@ -45,6 +52,11 @@ func loadTable(ctx context.Context, q Querier, table string) (*tableMeta, error)
 		}
 		m.cols = append(m.cols, column{name: c["Field"], float: baseType(c["Type"]) == "float"})
 	}
+	for _, c := range cols {
+		if strings.Contains(strings.ToLower(c["Extra"]), "auto_increment") {
+			m.autoInc = c["Field"]
+		}
+	}
 	if len(m.cols) == 0 {
 		return nil, fmt.Errorf("read columns of %s: no stored columns", table)
 	}
@@ -53,6 +65,14 @@ func loadTable(ctx context.Context, q Querier, table string) (*tableMeta, error)
 		return nil, fmt.Errorf("read keys of %s: %w", table, err)
 	}
 	m.order = orderKey(keys)
+	for _, k := range keys {
+		switch name := k["Key_name"]; {
+		case name == "PRIMARY":
+			m.primary = append(m.primary, k["Column_name"])
+		case !slices.Contains(m.indexes, name):
+			m.indexes = append(m.indexes, name)
+		}
+	}
 	return m, nil
 }
 

@@ -57,6 +57,7 @@ func Listing(cfg *config.Config, db *sql.DB, version string, log *slog.Logger) *
 		// and an hour was left by a killed worker.
 		ScratchGrace:     max(tasks.LimitsOf(cfg).VerifyTimeout()+time.Hour, backup.DefaultScratchGrace),
 		CompressionLevel: cfg.BackupGzipLevel,
+		RestoreThreads:   cfg.RestoreThreads,
 		Version:          version,
 		Logger:           log,
 

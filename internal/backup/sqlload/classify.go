@@ -17,6 +17,7 @@ const (
 	kindAlterDatabase // ALTER DATABASE with an explicit name
 	kindSet           // SET …: may change sql_mode
 	kindCreate        // CREATE of anything but a database: may carry a DEFINER
+	kindInsert        // INSERT: counts rows
 )
 
 // classify reads the first keywords of a statement, looking through
@@ -31,6 +32,8 @@ func classify(text []byte) (k kind, nameStart, nameEnd int) {
 		return kindUse, 0, 0
 	case "SET":
 		return kindSet, 0, 0
+	case "INSERT":
+		return kindInsert, 0, 0
 	case "CREATE":
 		w := t.word()
 		if w == "OR" && t.word() == "REPLACE" {
@@ -154,4 +157,85 @@ func withoutName(text []byte, start, end int) []byte {
 	out := make([]byte, 0, len(text)-(end-start))
 	out = append(out, text[:start]...)
 	return append(out, text[end:]...)
+}
+
+// tableOp is what a statement does to one table, as a parallel load
+// splits a dump into tables.
+type tableOp uint8
+
+const (
+	opOther       tableOp = iota
+	opDropTable           // DROP TABLE [IF EXISTS] t (one table)
+	opCreateTable         // CREATE TABLE t
+	opInsert              // INSERT INTO t
+	opAddIndex            // ALTER TABLE t ADD [UNIQUE|FULLTEXT|SPATIAL] KEY|INDEX …
+)
+
+// tableOpHeads are the first two words of each tableOp.
+var tableOpHeads = map[string]struct {
+	second string
+	op     tableOp
+}{
+	"INSERT": {"INTO", opInsert},
+	"CREATE": {"TABLE", opCreateTable},
+	"DROP":   {"TABLE", opDropTable},
+	"ALTER":  {"TABLE", opAddIndex},
+}
+
+// tableOpOf reads which tableOp text is and the table it names (unquoted).
+// Anything it does not recognise exactly is opOther: CREATE TABLE … SELECT
+// and LIKE are told apart by the caller never needing to (a dump has
+// neither), ALTER TABLE … ADD CONSTRAINT (foreign keys) is opOther, so is
+// a statement naming more than one table or a database.
+func tableOpOf(text []byte) (tableOp, string) {
+	t := tokenizer{b: text}
+	head, ok := tableOpHeads[t.word()]
+	if !ok || t.word() != head.second {
+		return opOther, ""
+	}
+	op := head.op
+	t.skip()
+	if op == opDropTable && t.i < len(t.b) && t.b[t.i] != '`' {
+		if t.word() != "IF" || t.word() != "EXISTS" {
+			return opOther, ""
+		}
+		t.skip()
+	}
+	name, ok := t.tableName()
+	if !ok {
+		return opOther, ""
+	}
+	t.skip()
+	if t.i < len(t.b) && t.b[t.i] == '.' { // db.table
+		return opOther, ""
+	}
+	switch op {
+	case opDropTable:
+		if t.i < len(t.b) && t.b[t.i] == ',' {
+			return opOther, ""
+		}
+	case opAddIndex:
+		if t.word() != "ADD" {
+			return opOther, ""
+		}
+		switch t.word() {
+		case "UNIQUE", "FULLTEXT", "SPATIAL", "KEY", "INDEX":
+		default:
+			return opOther, ""
+		}
+	}
+	return op, name
+}
+
+// tableName passes an identifier (see ident) and returns it unquoted.
+func (t *tokenizer) tableName() (string, bool) {
+	start := t.i
+	if !t.ident() {
+		return "", false
+	}
+	name := t.b[start:t.i]
+	if q := name[0]; q == '`' || q == '"' {
+		name = bytes.ReplaceAll(name[1:len(name)-1], []byte{q, q}, []byte{q})
+	}
+	return string(name), true
 }

@@ -44,3 +44,34 @@ func TestClassify(t *testing.T) {
 		}
 	}
 }
+
+func TestTableOpOf(t *testing.T) {
+	for _, tc := range []struct {
+		text string
+		op   tableOp
+		name string
+	}{
+		{"INSERT INTO `t` (`a`) VALUES (1)", opInsert, "t"},
+		{"insert into `we``ird` VALUES (1)", opInsert, "we`ird"},
+		{"CREATE TABLE `t` (\n  `id` int)", opCreateTable, "t"},
+		{"DROP TABLE IF EXISTS `t`", opDropTable, "t"},
+		{"DROP TABLE `t`", opDropTable, "t"},
+		{"ALTER TABLE `t`\n  ADD UNIQUE KEY `u` (`a`),\n  ADD KEY `k` (`b`)", opAddIndex, "t"},
+		{"ALTER TABLE `t`\n  ADD FULLTEXT KEY `f` (`a`)", opAddIndex, "t"},
+		{"ALTER TABLE `t` ADD SPATIAL KEY `s` (`g`)", opAddIndex, "t"},
+		{"ALTER TABLE `t`\n  ADD CONSTRAINT `fk` FOREIGN KEY (`a`) REFERENCES `u` (`id`)", opOther, ""},
+		{"ALTER TABLE `t` DROP KEY `k`", opOther, ""},
+		{"INSERT INTO `db`.`t` VALUES (1)", opOther, ""},
+		{"DROP TABLE IF EXISTS `a`, `b`", opOther, ""},
+		{"CREATE VIEW `v` AS SELECT 1", opOther, ""},
+		{"/*!40101 SET NAMES utf8mb4 */", opOther, ""},
+		{"INSERT `t` VALUES (1)", opOther, ""},
+	} {
+		t.Run(tc.text, func(t *testing.T) {
+			op, name := tableOpOf([]byte(tc.text))
+			if op != tc.op || name != tc.name {
+				t.Errorf("got %d %q, want %d %q", op, name, tc.op, tc.name)
+			}
+		})
+	}
+}

@@ -22,7 +22,23 @@ import (
 type Stats struct {
 	Statements int64 // statements executed
 	Skipped    int64 // statements skipped (see LoadOptions)
-	Bytes      int64 // input bytes consumed
+	// Bytes counts the input bytes whose statements have run (or were
+	// skipped): with a parallel load, statements still in flight are not
+	// counted yet. At the end it is the input's size.
+	Bytes int64
+	// Rows counts the rows the INSERT statements inserted, as the server
+	// reported them.
+	Rows int64
+	// Tables counts the tables created whose rows and indexes are all
+	// loaded.
+	Tables int64
+	// Table is the table the last statement run created, filled or
+	// indexed ("" for other statements); with a parallel load, one of
+	// the tables being loaded.
+	Table string `json:"-"`
+	// Threads is the number of connections that ran statements: 1 for a
+	// sequential load (see ParallelOptions).
+	Threads int
 	// RewrittenDefiners says, one line per object, which DEFINER clauses
 	// LoadOptions.RewriteDefiners changed to the current user.
 	RewrittenDefiners []string `json:"rewritten_definers,omitempty"`
@@ -83,83 +99,159 @@ func Load(ctx context.Context, conn *sql.Conn, r io.Reader, progress func(Stats)
 // a statement in flight is abandoned by closing the connection (the driver
 // cannot cancel it otherwise), so conn is then unusable.
 func (o LoadOptions) Load(ctx context.Context, conn *sql.Conn, r io.Reader, progress func(Stats)) (Stats, error) {
-	var st Stats
-	var mode string
-	var maxPacket int64
-	if err := conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode, @@max_allowed_packet").Scan(&mode, &maxPacket); err != nil {
-		return st, fmt.Errorf("read session settings: %w", err)
+	l, err := o.start(ctx, conn, r)
+	if err != nil {
+		return l.st, err
 	}
-	var current string
-	if o.RewriteDefiners {
-		if err := conn.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&current); err != nil {
-			return st, fmt.Errorf("read the current account: %w", err)
+	l.st.Threads = 1
+	report := func() {
+		if progress != nil {
+			progress(l.st)
 		}
 	}
-	sc := NewScanner(r)
-	sc.SetSQLMode(mode)
-	sc.SetMaxStatement(int(maxPacket))
-	for sc.Scan() {
+	inTable := false // a table's statements are running: it is done at the next non-table statement
+	for l.sc.Scan() {
 		if err := ctx.Err(); err != nil {
-			return st, fmt.Errorf("load stopped after %d statements: %w", st.Statements, err)
+			return l.st, fmt.Errorf("load stopped after %d statements: %w", l.st.Statements, err)
 		}
-		stmt := sc.Statement()
-		if stmt.Oversize {
-			return st, statementError(stmt, fmt.Errorf(
-				"statement of %d bytes is larger than the server's max_allowed_packet (%d)", stmt.Size, maxPacket))
+		stmt := l.sc.Statement()
+		text, k, err := l.prepare(stmt)
+		if err != nil {
+			return l.st, err
 		}
-		text := stmt.Text
-		k, nameStart, nameEnd := classify(text)
-		if o.SkipUseAndCreateDatabase {
-			switch k {
-			case kindUse, kindCreateDatabase, kindDropDatabase:
-				st.Skipped++
-				st.Bytes = stmt.End
-				if progress != nil {
-					progress(st)
-				}
-				continue
-			case kindAlterDatabase:
-				text = withoutName(text, nameStart, nameEnd)
-			}
+		if text == nil {
+			l.st.Skipped++
+			l.st.Bytes = stmt.End
+			report()
+			continue
 		}
-		if o.RewriteDefiners && k == kindCreate {
-			var changed string
-			if text, changed = rewriteDefiner(text, current); changed != "" {
-				st.RewrittenDefiners = append(st.RewrittenDefiners, changed)
-			}
+		op, table := tableOpOf(text)
+		if inTable && op != opInsert && op != opAddIndex {
+			l.st.Tables++
+			inTable = false
 		}
-		if _, err := conn.ExecContext(ctx, string(text)); err != nil {
-			if cerr := ctx.Err(); cerr != nil {
-				return st, fmt.Errorf("load stopped at statement %d: %w", stmt.Number, cerr)
-			}
-			if !emptyQuery(err) {
-				return st, statementError(stmt, err)
-			}
+		rows, err := execStatement(ctx, conn, stmt, text, k)
+		if err != nil {
+			return l.st, err
 		}
-		st.Statements++
-		st.Bytes = stmt.End
-		if k == kindSet && bytes.Contains(bytes.ToLower(text), []byte("sql_mode")) {
-			// The next statements are read as the client would after
-			// this one: its server status flags follow sql_mode.
-			if err := conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&mode); err != nil {
-				return st, fmt.Errorf("read sql_mode after statement %d: %w", stmt.Number, err)
-			}
-			sc.SetSQLMode(mode)
+		inTable = inTable || op == opCreateTable
+		l.st.Table = ""
+		if op != opDropTable {
+			l.st.Table = table
 		}
-		if progress != nil {
-			progress(st)
+		l.st.Statements++
+		l.st.Rows += rows
+		l.st.Bytes = stmt.End
+		if err := l.afterSet(ctx, conn, k, text, stmt); err != nil {
+			return l.st, err
+		}
+		report()
+	}
+	if inTable {
+		l.st.Tables++
+	}
+	if err := l.sc.Err(); err != nil {
+		return l.st, fmt.Errorf("read SQL: %w", err)
+	}
+	if end := l.sc.Offset(); end != l.st.Bytes { // comments after the last statement
+		l.st.Bytes = end
+		report()
+	}
+	return l.st, nil
+}
+
+// loader is what a load knows besides its connections: the scanner over
+// the script, the session's sql_mode as the scanner must read it, and the
+// account definers are rewritten to.
+type loader struct {
+	o         LoadOptions
+	sc        *Scanner
+	mode      string
+	maxPacket int64
+	current   string
+	st        Stats
+}
+
+// start reads the session settings of conn that the scanner and the
+// definer rewriting need, and opens the scanner on r.
+func (o LoadOptions) start(ctx context.Context, conn *sql.Conn, r io.Reader) (*loader, error) {
+	l := &loader{o: o}
+	if err := conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode, @@max_allowed_packet").Scan(&l.mode, &l.maxPacket); err != nil {
+		return l, fmt.Errorf("read session settings: %w", err)
+	}
+	if o.RewriteDefiners {
+		if err := conn.QueryRowContext(ctx, "SELECT CURRENT_USER()").Scan(&l.current); err != nil {
+			return l, fmt.Errorf("read the current account: %w", err)
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return st, fmt.Errorf("read SQL: %w", err)
+	l.sc = NewScanner(r)
+	l.sc.SetSQLMode(l.mode)
+	l.sc.SetMaxStatement(int(l.maxPacket))
+	return l, nil
+}
+
+// prepare returns the text to send for stmt and its kind: nil text for a
+// statement LoadOptions skips, an error for one too big to send.
+func (l *loader) prepare(stmt Statement) ([]byte, kind, error) {
+	if stmt.Oversize {
+		return nil, kindOther, statementError(stmt, fmt.Errorf(
+			"statement of %d bytes is larger than the server's max_allowed_packet (%d)", stmt.Size, l.maxPacket))
 	}
-	if end := sc.Offset(); end != st.Bytes { // comments after the last statement
-		st.Bytes = end
-		if progress != nil {
-			progress(st)
+	text := stmt.Text
+	k, nameStart, nameEnd := classify(text)
+	if l.o.SkipUseAndCreateDatabase {
+		switch k {
+		case kindUse, kindCreateDatabase, kindDropDatabase:
+			return nil, k, nil
+		case kindAlterDatabase:
+			text = withoutName(text, nameStart, nameEnd)
 		}
 	}
-	return st, nil
+	if l.o.RewriteDefiners && k == kindCreate {
+		var changed string
+		if text, changed = rewriteDefiner(text, l.current); changed != "" {
+			l.st.RewrittenDefiners = append(l.st.RewrittenDefiners, changed)
+		}
+	}
+	return text, k, nil
+}
+
+// afterSet follows a SET statement that may have changed sql_mode: the
+// next statements are read as the client would after it, its server
+// status flags following sql_mode.
+func (l *loader) afterSet(ctx context.Context, conn *sql.Conn, k kind, text []byte, stmt Statement) error {
+	if k != kindSet || !bytes.Contains(bytes.ToLower(text), []byte("sql_mode")) {
+		return nil
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT @@SESSION.sql_mode").Scan(&l.mode); err != nil {
+		return fmt.Errorf("read sql_mode after statement %d: %w", stmt.Number, err)
+	}
+	l.sc.SetSQLMode(l.mode)
+	return nil
+}
+
+// execStatement runs one statement on conn and returns the rows an INSERT
+// inserted. A statement the server refuses gives a *StatementError; one
+// that ctx stopped, ctx's error.
+func execStatement(ctx context.Context, conn *sql.Conn, stmt Statement, text []byte, k kind) (int64, error) {
+	res, err := conn.ExecContext(ctx, string(text))
+	if err != nil {
+		if cerr := ctx.Err(); cerr != nil {
+			return 0, fmt.Errorf("load stopped at statement %d: %w", stmt.Number, cerr)
+		}
+		if !emptyQuery(err) {
+			return 0, statementError(stmt, err)
+		}
+		return 0, nil
+	}
+	if k != kindInsert {
+		return 0, nil
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, nil // the count is for progress only
+	}
+	return n, nil
 }
 
 // emptyQuery reports the server's "Query was empty" (1065): a statement

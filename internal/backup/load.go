@@ -1,0 +1,197 @@
+package backup
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+
+	"github.com/cantina-pos/cantina-ops/internal/backup/sqlload"
+	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
+)
+
+// DefaultRestoreThreads is the number of load connections when
+// Manager.RestoreThreads is 0.
+const DefaultRestoreThreads = 2
+
+// bulkInsertBuffer is the load sessions' bulk_insert_buffer_size.
+const bulkInsertBuffer = 64 << 20
+
+// loadSettings are the session settings of every connection a restore or
+// drill loads with. None is global: other sessions keep the server's
+// defaults. Each is chosen for a load of a consistent dump into tables
+// that nothing else uses yet:
+var loadSettings = []string{
+	// Foreign keys are not checked row by row: the dump is one
+	// consistent snapshot, and tables load in any order, in parallel.
+	"SET SESSION foreign_key_checks = 0",
+	// InnoDB may skip the duplicate checks of secondary unique indexes
+	// through its change buffer while rows are inserted; the dump comes
+	// from tables whose keys were unique, and indexes added after the rows
+	// are still checked when they are built.
+	"SET SESSION unique_checks = 0",
+	// The cache of MyISAM and Aria bulk inserts (multi-row INSERTs into a
+	// non-empty table): 8 MiB by default. It does nothing for InnoDB, where
+	// the POS's tables live; it helps MyISAM/Aria tables, and costs only
+	// when such a table is loaded.
+	fmt.Sprintf("SET SESSION bulk_insert_buffer_size = %d", bulkInsertBuffer),
+	// The main connection waits idle while workers load the biggest
+	// tables, and workers wait for one another before a table's indexes:
+	// a server that drops idle sessions early must not drop these.
+	"SET SESSION wait_timeout = 86400",
+}
+
+// statementTimeLimits lift a server-wide statement time limit, which
+// would kill the ALTER TABLE building a big table's indexes. MariaDB and
+// MySQL name it differently, and each rejects the other's name.
+var statementTimeLimits = []string{"SET SESSION max_statement_time = 0", "SET SESSION max_execution_time = 0"}
+
+// loadSession prepares conn for loading into database (see loadSettings)
+// and reports whether the session's writes stay out of the binary log:
+// sql_log_bin=0 needs SUPER (or BINLOG ADMIN on MariaDB 10.5.2+); without
+// it the restore is logged and replicas replay it (see
+// RestoreResult.Binlogged).
+func loadSession(ctx context.Context, conn *sql.Conn, database string) (unlogged bool, err error) {
+	if _, err := conn.ExecContext(ctx, "USE "+mysqlx.QuoteIdent(database)); err != nil {
+		return false, fmt.Errorf("use %s: %w", database, err)
+	}
+	for _, s := range loadSettings {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return false, fmt.Errorf("set up the load session (%s): %w", s, err)
+		}
+	}
+	for _, s := range statementTimeLimits {
+		if _, err := conn.ExecContext(ctx, s); err != nil && !mysqlx.IsServerError(err, 1193) { // ER_UNKNOWN_SYSTEM_VARIABLE
+			return false, fmt.Errorf("set up the load session (%s): %w", s, err)
+		}
+	}
+	// Not logging the load spares the binary log a second copy of the
+	// database (and its fsyncs); replicas keep their copy, as with
+	// myloader's default.
+	if _, err := conn.ExecContext(ctx, "SET SESSION sql_log_bin = 0"); err != nil {
+		if mysqlx.IsServerError(err, 1227) { // ER_SPECIFIC_ACCESS_DENIED_ERROR
+			return false, nil
+		}
+		return false, fmt.Errorf("set up the load session (sql_log_bin): %w", err)
+	}
+	return true, nil
+}
+
+// loadConn returns a new connection of m.DB set up to load into
+// database; discard it with discardConn.
+func (m *Manager) loadConn(ctx context.Context, database string) (*sql.Conn, bool, error) {
+	conn, err := m.DB.Conn(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("connect: %w", err)
+	}
+	unlogged, err := loadSession(ctx, conn, database)
+	if err != nil {
+		discardConn(conn)
+		return nil, false, err
+	}
+	return conn, unlogged, nil
+}
+
+// loadThreads is the number of worker connections for a load: threads,
+// else m.RestoreThreads, else DefaultRestoreThreads, but no more than
+// m.DB's pool has free beside the ones in use (the backup lock and the
+// main load connection), so a small pool cannot deadlock a restore.
+func (m *Manager) loadThreads(threads int) int {
+	if threads <= 0 {
+		threads = m.RestoreThreads
+	}
+	if threads <= 0 {
+		threads = DefaultRestoreThreads
+	}
+	if st := m.DB.Stats(); st.MaxOpenConnections > 0 {
+		threads = min(threads, st.MaxOpenConnections-st.InUse)
+	}
+	return max(threads, 1)
+}
+
+// loadStats streams the dump read from f, decrypted if need be and
+// decompressed, into database on conn (set up by loadConn) and, for a
+// native dump, threads more connections (see sqlload.ParallelOptions); more
+// than maxRaw bytes of SQL fail with ErrTooLarge.
+func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, database string, threads int, name string, f io.Reader, maxRaw int64, progress func(sqlload.Stats)) (sqlload.Stats, error) {
+	gz, err := m.decrypter(name, f, nil)
+	if err != nil {
+		return sqlload.Stats{}, err
+	}
+	zr, err := gzip.NewReader(gz)
+	if err != nil {
+		return sqlload.Stats{}, fmt.Errorf("read %s: %w", name, err)
+	}
+	// USE and CREATE/DROP DATABASE in the dump (mysqldump --databases)
+	// are skipped: the load stays in the target, never in the original.
+	// An account that may not name other definers gets the objects.
+	mayName, err := mayNameDefiners(ctx, conn)
+	if err != nil {
+		return sqlload.Stats{}, err
+	}
+	po := sqlload.ParallelOptions{
+		LoadOptions: sqlload.LoadOptions{SkipUseAndCreateDatabase: true, RewriteDefiners: !mayName},
+		Threads:     threads,
+		Open: func(ctx context.Context) (*sql.Conn, error) {
+			c, _, err := m.loadConn(ctx, database)
+			return c, err
+		},
+		Release: discardConn,
+	}
+	return po.Load(ctx, conn, &rawLimit{r: zr, max: maxRaw}, progress)
+}
+
+// restoreMarker is a table a restore creates in its target before loading
+// and drops when the load has finished: while it exists, the database
+// holds an interrupted restore (the process was killed, the server went
+// away, a statement failed), which the next restore replaces without
+// asking (see TargetState.Interrupted).
+const restoreMarker = "cantina_ops_restore_incomplete"
+
+// markRestore creates the marker, naming the backup being restored.
+func markRestore(ctx context.Context, conn *sql.Conn, name string) error {
+	q := "CREATE TABLE " + mysqlx.QuoteIdent(restoreMarker) + " (`backup` VARCHAR(255) NOT NULL, `started_at` DATETIME NOT NULL) " +
+		"COMMENT 'a cantina-ops backup restore into this database has not finished: run it again'"
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("mark the restore as under way: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "INSERT INTO "+mysqlx.QuoteIdent(restoreMarker)+" VALUES (?, UTC_TIMESTAMP())", name); err != nil {
+		return fmt.Errorf("mark the restore as under way: %w", err)
+	}
+	return nil
+}
+
+// unmarkRestore drops the marker once the load has finished.
+func unmarkRestore(ctx context.Context, conn *sql.Conn) error {
+	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+mysqlx.QuoteIdent(restoreMarker)); err != nil {
+		return fmt.Errorf("mark the restore as finished: %w", err)
+	}
+	return nil
+}
+
+// interruptedRestore reads the marker of database: the backup whose
+// restore did not finish ("" when there is no marker).
+func interruptedRestore(ctx context.Context, db *sql.DB, database string) (string, error) {
+	var name string
+	err := db.QueryRowContext(ctx, "SELECT `backup` FROM "+mysqlx.QuoteIdent(database)+"."+mysqlx.QuoteIdent(restoreMarker)+" LIMIT 1").Scan(&name)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return "an unknown backup", nil // killed between CREATE and INSERT
+	case err != nil:
+		return "", fmt.Errorf("read the mark of an interrupted restore in %s: %w", database, err)
+	}
+	return name, nil
+}
+
+// binlogOn reports whether the server writes a binary log (false when it
+// cannot tell).
+func binlogOn(ctx context.Context, conn *sql.Conn) bool {
+	var on bool
+	if err := conn.QueryRowContext(ctx, "SELECT @@GLOBAL.log_bin").Scan(&on); err != nil {
+		return false
+	}
+	return on
+}
