@@ -95,7 +95,7 @@ func (d *deps) cacheRedis() redis.UniversalClient {
 func (d *deps) web() process {
 	listing := d.listing()
 	return web.New(d.cfg, web.Deps{Redis: d.rdb, DB: d.db, Logger: d.log, Health: d.healthChecker(listing), Version: version,
-		Limits:  d.cacheRedis(),
+		Limits: d.cacheRedis(), Backups: listing,
 		Metrics: web.MetricsSources{Backups: listing, Database: d.cfg.DB.Name}})
 }
 
