@@ -281,7 +281,7 @@ func newBrowser(t *testing.T, art string) *browser {
 		chromedp.DisableGPU,
 		chromedp.Flag("disable-component-update", true),
 		chromedp.UserDataDir(profile),
-		chromedp.WindowSize(1280, 900),
+		chromedp.WindowSize(1600, 1000), // asynqmon's task table shows its actions column whole
 		// No internet in tests: every name but the console's fails at
 		// once (asynqmon's page links Google Fonts).
 		chromedp.Flag("host-resolver-rules", "MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"),
