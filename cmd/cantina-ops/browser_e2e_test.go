@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"html"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,10 +53,12 @@ func needChromium(t *testing.T) {
 // Debian chromium driven by chromedp): a backup:run fails for good because
 // the database is down; the database comes back; a viewer logs in through
 // the form, sees the archived task but no way to run or delete it (and the
-// API refuses a same-origin POST from the page with 403); the operator
-// logs in through the form from the same deep link, presses Run in
-// asynqmon, and the backup completes and shows as good on the backups
-// page. Screenshots of each step go to CANTINA_TEST_ARTIFACTS (default
+// API refuses a same-origin POST from the page with 403; the session cookie
+// is HttpOnly, SameSite=Lax); the operator logs in through the form from
+// the same deep link, a page of another origin makes their browser post
+// asynqmon's run and gets 403, then the operator presses Run in asynqmon,
+// and the backup completes, shows as good on the backups page, and the
+// run is in the audit page and log. Screenshots of each step go to CANTINA_TEST_ARTIFACTS (default
 // artifacts/browser at the repository's root); a CSP violation or a
 // JavaScript exception in any page fails the test.
 func TestBrowserConsole(t *testing.T) {
@@ -166,9 +171,7 @@ func TestBrowserConsole(t *testing.T) {
 		t.Errorf("the viewer's backups page has %d back up/verify buttons; want none", n)
 	}
 
-	// The operator follows the same link, logs in, and presses the task's
-	// Run button (asynqmon shows it once the pointer is on the row's
-	// actions cell).
+	// The operator follows the same link and logs in.
 	op := b.tab("operator")
 	op.do("open the archived list", chromedp.Navigate(archived))
 	op.login(opName, opPW)
@@ -177,6 +180,36 @@ func TestBrowserConsole(t *testing.T) {
 		t.Errorf("the operator's archived list has no controls to change tasks")
 	}
 	op.shot("archived-list")
+
+	// A page of another origin (same site: another port, so the session
+	// cookie goes along despite SameSite=Lax) makes the operator's browser
+	// post asynqmon's run: the console refuses it.
+	runURL := base + console.Root + "/api/queues/" + info.Queue + "/archived_tasks/" + info.ID + ":run"
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><title>Premio</title><form method="post" action="%s"><button id="prize">Claim your prize</button></form>`, html.EscapeString(runURL))
+	}))
+	t.Cleanup(evil.Close)
+	op.do("visit another site", chromedp.Navigate(evil.URL), chromedp.WaitVisible(chromedp.ID("prize")))
+	resp, err := chromedp.RunResponse(op.step(), chromedp.Click(chromedp.ID("prize")))
+	if err != nil {
+		t.Fatalf("operator: press the other site's button: %v", err)
+	}
+	op.shot("cross-origin-refused")
+	if resp.Status != http.StatusForbidden || resp.URL != runURL {
+		t.Errorf("the other site's post to %s answered %d, want 403", resp.URL, resp.Status)
+	}
+	if ti, err := insp.GetTaskInfo(info.Queue, info.ID); err != nil || ti.State != asynq.TaskStateArchived {
+		t.Fatalf("after the cross-origin post the task is %v (%v), want still archived", ti, err)
+	}
+	if !strings.Contains(webLogs.String(), `"origin":"`+evil.URL+`"`) {
+		t.Errorf("the refused cross-origin request from %s is not logged%s", evil.URL, logs())
+	}
+
+	// Back on the console, the operator presses the task's Run button
+	// (asynqmon shows it once the pointer is on the row's actions cell).
+	op.do("open the archived list again", chromedp.Navigate(archived))
+	op.waitRow(idPrefix)
 	op.do("show the row's actions", chromedp.Click(chromedp.CSS("tbody tr td:last-child button")))
 	op.do("wait for the Run button", chromedp.WaitVisible(chromedp.CSS(`tbody tr button[title="Run"]`)))
 	op.shot("row-actions")
