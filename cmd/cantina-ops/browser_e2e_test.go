@@ -58,9 +58,10 @@ func needChromium(t *testing.T) {
 // the same deep link, a page of another origin makes their browser post
 // asynqmon's run and gets 403, then the operator presses Run in asynqmon,
 // and the backup completes, shows as good on the backups page, and the
-// run is in the audit page and log. Screenshots of each step go to CANTINA_TEST_ARTIFACTS (default
-// artifacts/browser at the repository's root); a CSP violation or a
-// JavaScript exception in any page fails the test.
+// run is in the audit page and log. Screenshots of each step go to
+// CANTINA_TEST_ARTIFACTS (default artifacts/browser at the repository's
+// root); a CSP violation or a JavaScript exception in any page fails the
+// test.
 func TestBrowserConsole(t *testing.T) {
 	needChromium(t)
 	r := testenv.Redis(t)
