@@ -80,7 +80,7 @@ if [ "${1:-}" = --deploy-only ]; then
 	finish
 fi
 
-svc_install_packages redis-server redis-tools mariadb-server mariadb-client age curl python3-django python3-django-redis python3-redis
+svc_install_packages redis-server redis-tools mariadb-server mariadb-client age curl python3-django python3-django-redis python3-redis chromium
 svc_ensure_mailpit
 svc_ensure_minio
 
