@@ -164,6 +164,7 @@ var pages = template.Must(template.New("").Funcs(funcs).Parse(`
 {{define "head"}}<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
+<link rel="icon" href="{{.Root}}/favicon.ico">
 <title>{{.T.title}}</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:0;color:#222;background:#f6f6f6}
