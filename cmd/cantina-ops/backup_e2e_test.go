@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -128,8 +129,13 @@ func TestWorkerKilledMidBackup(t *testing.T) {
 		t.Errorf("backup list (%v):\n%s", err, out)
 	}
 	out, err = binCmd(t, env, "backup", "verify", "--latest", "--restore-test").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), ": OK") {
+	if err != nil || !strings.Contains(string(out), ": OK") || !strings.Contains(string(out), "measured restore time (RTO): ") {
 		t.Errorf("backup verify --latest --restore-test (%v):\n%s", err, out)
+	}
+	// The drill's time is in the manifest, and the list shows it.
+	out, err = binCmd(t, env, "backup", "list").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`(?m)\.sql\.gz .* [0-9.]+m?s\s*$`).Match(out) || !strings.Contains(string(out), "last restore drill: "+l.Backups[0].Name+" loaded in ") {
+		t.Errorf("backup list after the drill (%v):\n%s", err, out)
 	}
 	if _, err := os.Stat(dir + "/" + leftover); err != nil {
 		t.Errorf("the leftover is gone before its grace period: %v", err)

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/units"
 )
 
@@ -41,25 +42,52 @@ func runBackupList(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stdout, "no backups in %s\n", strings.Join(where, ", "))
 	}
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "DESTINATION\tNAME\tSTATUS\tSIZE\tAGE\tENGINE\tROWS")
+	fmt.Fprintln(tw, "DESTINATION\tNAME\tSTATUS\tSIZE\tAGE\tENGINE\tROWS\tRESTORE")
 	now := time.Now()
+	var last *backup.Drill
+	lastName := ""
 	for _, b := range l.Backups {
-		engine, rows := "-", "-"
+		engine, rows, restore := "-", "-", "-"
 		if b.Manifest != nil {
 			engine, rows = b.Manifest.Engine, fmt.Sprint(b.Manifest.Rows())
+			if d := b.Manifest.Drill; d != nil {
+				restore = drillText(*d)
+				if last == nil || d.At.After(last.At) {
+					last, lastName = d, b.Name
+				}
+			}
 		}
 		status := string(b.Status)
 		if b.Problem != "" {
 			status += " (" + b.Problem + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.Destination, b.Name, status, units.Bytes(b.Size),
-			b.Age(now).Round(time.Minute), engine, rows)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", b.Destination, b.Name, status, units.Bytes(b.Size),
+			b.Age(now).Round(time.Minute), engine, rows, restore)
 	}
 	for _, o := range l.Temps {
-		fmt.Fprintf(tw, "%s\t%s\ttemporary (in progress or interrupted)\t%s\t%s\t-\t-\n", o.Destination, o.Name, units.Bytes(o.Size), now.Sub(o.ModTime).Round(time.Minute))
+		fmt.Fprintf(tw, "%s\t%s\ttemporary (in progress or interrupted)\t%s\t%s\t-\t-\t-\n", o.Destination, o.Name, units.Bytes(o.Size), now.Sub(o.ModTime).Round(time.Minute))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if last != nil {
+		fmt.Fprintf(a.stdout, "last restore drill: %s loaded in %s on %s (%d connections)", lastName,
+			drillText(*last), last.At.UTC().Format("2006-01-02 15:04 UTC"), last.Threads)
+		if !last.OK {
+			fmt.Fprint(a.stdout, ", and the copy did NOT match its manifest")
+		}
+		fmt.Fprintln(a.stdout)
+	} else if len(l.Backups) > 0 {
+		fmt.Fprintln(a.stdout, "no restore drill yet: `cantina-ops backup verify --latest --restore-test` measures the restore time")
+	}
 	return listErr
+}
+
+// drillText is a backup's last restore drill in the list: its load time.
+func drillText(d backup.Drill) string {
+	s := d.RestoreTime().Round(100 * time.Millisecond).String()
+	if !d.OK {
+		s += " (mismatch)"
+	}
+	return s
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/units"
@@ -89,6 +90,10 @@ func printVerify(w io.Writer, rep backup.VerifyReport) {
 			}
 		}
 		fmt.Fprintf(w, "  restore test in %s: %d/%d tables match the manifest\n", rep.ScratchDatabase, ok, len(rep.Tables))
+		if rep.Drill != nil {
+			fmt.Fprintf(w, "  measured restore time (RTO): %s on %d connections, recorded in the manifest\n",
+				rep.Drill.RestoreTime().Round(100*time.Millisecond), rep.Drill.Threads)
+		}
 	}
 	for _, p := range rep.Problems {
 		fmt.Fprintln(w, "  problem:", p)

@@ -121,7 +121,7 @@ func TestHealthCommand(t *testing.T) {
 		status string
 		want   []string
 	}{
-		{"table", up, nil, 0, "warn", []string{"backups:age", "no backup yet", "status: warn (16 checks: ", "0 fail)"}},
+		{"table", up, nil, 0, "warn", []string{"backups:age", "no backup yet", "status: warn (17 checks: ", "0 fail)"}},
 		{"verbose", up, []string{"--verbose"}, 0, "warn", []string{"CHECK", "database:responseTime", "queue:responseTime", "status: warn"}},
 		{"json", up, []string{"--json"}, 0, "warn", nil},
 		{"database down", down, nil, 1, "fail", []string{"database:responseTime", "fail", "status: fail"}},

@@ -56,4 +56,8 @@ type TableInfo struct {
 	Name     string `json:"name"`
 	Rows     int64  `json:"rows"`
 	Checksum string `json:"checksum,omitempty"`
+	// Bytes is the size of the table's part of the SQL (structure, rows,
+	// indexes), 0 when the engine does not say: a restore's progress
+	// knows from the start how the work is spread over the tables.
+	Bytes int64 `json:"bytes,omitempty"`
 }

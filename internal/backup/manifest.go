@@ -63,6 +63,10 @@ type Manifest struct {
 	// identity of any one of them decrypts it. They are public, and tell
 	// which identity a restore needs (e.g. after a key rotation).
 	Recipients []string `json:"recipients,omitempty"`
+	// Drill is the last restore drill of this backup (verify
+	// --restore-test): how long loading it took, the recovery time to
+	// expect. Nil before the first.
+	Drill *Drill `json:"drill,omitempty"`
 	// Verified is the last time the dump file was read back and matched
 	// SHA256: at creation, by a verify, or by a cleanup. A backup counts
 	// as good only while the file is still the one verified (see List).
@@ -70,6 +74,23 @@ type Manifest struct {
 	// Mismatch records a read of the file whose sha256 did not match: the
 	// backup is corrupt while the file stays as it was then.
 	Mismatch *Verification `json:"mismatch,omitempty"`
+}
+
+// Drill is a restore drill's measurement (Manifest.Drill).
+type Drill struct {
+	At time.Time `json:"at"`
+	// RestoreSeconds is the load of the dump into the scratch database,
+	// from its first statement to its last (what `backup restore` would
+	// take on this server), not the comparison that follows.
+	RestoreSeconds float64 `json:"restore_seconds"`
+	Threads        int     `json:"threads"`
+	// OK: the restored copy matched the manifest.
+	OK bool `json:"ok"`
+}
+
+// RestoreTime is d's load time as a duration.
+func (d Drill) RestoreTime() time.Duration {
+	return time.Duration(d.RestoreSeconds * float64(time.Second))
 }
 
 // Verification records that a dump file was read end to end and its

@@ -106,3 +106,21 @@ func (m *Manager) recheck(ctx context.Context, b *Backup, record bool) error {
 	b.Status, b.Problem = StatusGood, ""
 	return nil
 }
+
+// recordDrill writes d into the manifest of dump name as its last restore
+// drill (Manifest.Drill), keeping everything else of the stored manifest.
+func (m *Manager) recordDrill(ctx context.Context, name string, d Drill) error {
+	man, err := readManifest(ctx, m.Storage, name)
+	if err != nil {
+		return fmt.Errorf("record the restore drill of %s: %w", name, err)
+	}
+	man.Drill = &d
+	data, err := encodeManifest(man)
+	if err != nil {
+		return err
+	}
+	if err := m.Storage.Replace(ctx, ManifestName(name), data); err != nil {
+		return fmt.Errorf("record the restore drill of %s: %w", name, err)
+	}
+	return nil
+}

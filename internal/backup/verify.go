@@ -28,9 +28,12 @@ type VerifyReport struct {
 	RawBytes        int64  `json:"raw_bytes"`
 	LastLine        string `json:"last_line"`
 	// RestoreTest is set when a restore drill ran into ScratchDatabase.
-	RestoreTest     bool         `json:"restore_test"`
-	ScratchDatabase string       `json:"scratch_database,omitempty"`
-	Tables          []TableCheck `json:"tables,omitempty"`
+	RestoreTest     bool   `json:"restore_test"`
+	ScratchDatabase string `json:"scratch_database,omitempty"`
+	// Drill is the drill's load time, set when the dump was loaded; it is
+	// recorded in the manifest (Manifest.Drill).
+	Drill  *Drill       `json:"drill,omitempty"`
+	Tables []TableCheck `json:"tables,omitempty"`
 	// Problems are the defects found; none means the backup passed.
 	Problems []string `json:"problems"`
 	// Notes are remarks that are not failures (e.g. what was not compared).
@@ -134,6 +137,12 @@ func (m *Manager) Verify(ctx context.Context, name string, restoreTest bool) (Ve
 			rep.Elapsed = m.now().Sub(start)
 			return rep, fmt.Errorf("verify %s: restore test: %w", name, err)
 		}
+		if rep.Drill != nil {
+			rep.Drill.OK = rep.OK()
+			if err := m.recordDrill(ctx, name, *rep.Drill); err != nil {
+				m.log().Warn("restore drill done, but its time could not be recorded", "backup", name, "err", err)
+			}
+		}
 	}
 	rep.Elapsed = m.now().Sub(start)
 	if !rep.OK() {
@@ -195,13 +204,16 @@ func (m *Manager) drill(ctx context.Context, rep *VerifyReport, f io.ReadSeeker)
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("rewind %s: %w", rep.Name, err)
 	}
-	if _, err := m.loadStats(ctx, conn, scratch, m.loadThreads(0), rep.Name, f, man.RawBytes, nil); err != nil {
+	loadStart := m.now()
+	stats, err := m.loadStats(ctx, conn, scratch, m.loadThreads(0), rep.Name, f, man.RawBytes, nil)
+	if err != nil {
 		if ctx.Err() != nil {
 			return err
 		}
 		rep.Problems = append(rep.Problems, fmt.Sprintf("the dump does not load: %v", err))
 		return nil
 	}
+	rep.Drill = &Drill{At: loadStart, RestoreSeconds: m.now().Sub(loadStart).Seconds(), Threads: stats.Threads}
 
 	got, err := baseTables(ctx, conn)
 	if err != nil {

@@ -148,6 +148,9 @@ type Health struct {
 	CPUWarn, CPUFail       int // HEALTH_CPU_WARN / _FAIL, % of all cores
 	// BackupMaxAge: the newest verified backup older than this fails.
 	BackupMaxAge time.Duration
+	// RTOWarn: the last restore drill took longer than this to load: warn
+	// (HEALTH_RTO_WARN).
+	RTOWarn time.Duration
 	// QueueLatencyWarn: a queue whose oldest pending task waited longer warns.
 	QueueLatencyWarn time.Duration
 	// CacheTTL is how long one round of checks serves /health/.
@@ -449,6 +452,7 @@ func (p *parser) health() Health {
 		MemoryWarn: p.integer("HEALTH_MEMORY_WARN", 85, 1, 101), MemoryFail: p.integer("HEALTH_MEMORY_FAIL", 95, 1, 101),
 		CPUWarn: p.integer("HEALTH_CPU_WARN", 85, 1, 101), CPUFail: p.integer("HEALTH_CPU_FAIL", 95, 1, 101),
 		BackupMaxAge:     p.duration("HEALTH_BACKUP_MAX_AGE", 26*time.Hour),
+		RTOWarn:          p.duration("HEALTH_RTO_WARN", 10*time.Minute),
 		QueueLatencyWarn: p.duration("HEALTH_QUEUE_LATENCY_WARN", 5*time.Minute),
 		CacheTTL:         p.duration("HEALTH_CACHE_TTL", 10*time.Second),
 		AlertRepeat:      p.durationOrOff("HEALTH_ALERT_REPEAT", 6*time.Hour),

@@ -58,6 +58,7 @@ func (c *Config) Settings() []Setting {
 		{"HEALTH_CPU_WARN", strconv.Itoa(c.Health.CPUWarn)},
 		{"HEALTH_CPU_FAIL", strconv.Itoa(c.Health.CPUFail)},
 		{"HEALTH_BACKUP_MAX_AGE", c.Health.BackupMaxAge.String()},
+		{"HEALTH_RTO_WARN", c.Health.RTOWarn.String()},
 		{"HEALTH_QUEUE_LATENCY_WARN", c.Health.QueueLatencyWarn.String()},
 		{"HEALTH_CACHE_TTL", c.Health.CacheTTL.String()},
 		{"HEALTH_ALERT_REPEAT", c.Health.AlertRepeat.String()},

@@ -29,6 +29,7 @@ const (
 	KeyCPUUtilization       = "cpu:utilization"
 	KeyBackupsAge           = "backups:age"
 	KeyBackupsLastRun       = "backups:lastRun"
+	KeyBackupsRestoreTime   = "backups:restoreTime"
 	KeyQueuesLatency        = "queues:latency"
 	KeyQueuesWorkers        = "queues:workers"
 	KeySchedulerLeader      = "scheduler:leader"
@@ -145,6 +146,7 @@ func Standard(d Deps) *Checker {
 			{KeyCPUUtilization, d.cpuUtilization},
 			{KeyBackupsAge, d.backupsAge},
 			{KeyBackupsLastRun, d.backupsLastRun},
+			{KeyBackupsRestoreTime, d.backupsRestoreTime},
 			{KeyQueuesLatency, d.queuesLatency},
 			{KeyQueuesWorkers, d.queuesWorkers},
 			{KeySchedulerLeader, d.schedulerLeader},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
@@ -172,3 +173,48 @@ func (d Deps) archivedAt(ctx context.Context, queue string, t *asynq.TaskInfo) t
 // asynqArchivedKey is asynq's (v0.26) sorted set of a queue's archived
 // task IDs, scored by the Unix time they were archived.
 func asynqArchivedKey(queue string) string { return fmt.Sprintf("asynq:{%s}:archived", queue) }
+
+// backupsRestoreTime is the load time of the newest restore drill of the
+// database's backups (any destination), the recovery time to expect: it
+// warns above HEALTH_RTO_WARN, or when that drill's copy did not match.
+// Before any drill it passes, saying so.
+func (d Deps) backupsRestoreTime(ctx context.Context) Result {
+	if d.Backups == nil {
+		return notConfigured("the backup storage")
+	}
+	l, err := d.Backups.List(ctx)
+	if err != nil {
+		return d.failed(KeyBackupsRestoreTime, "cannot list the backups in "+d.storageWords(), err)
+	}
+	warn := d.Thresholds.RTOWarn
+	res := Result{ObservedUnit: "s", Threshold: "warn when the last restore drill took longer than " + human(warn) + " to load"}
+	var last *backup.Drill
+	name := ""
+	for _, b := range l.Backups {
+		if b.Manifest == nil || b.Manifest.Database != d.Database || b.Manifest.Drill == nil {
+			continue
+		}
+		if last == nil || b.Manifest.Drill.At.After(last.At) {
+			last, name = b.Manifest.Drill, b.Name
+		}
+	}
+	res.Status, res.Output = restoreTimeStatus(last, name, warn)
+	if last != nil {
+		res.ObservedValue = math.Round(last.RestoreSeconds*10) / 10
+	}
+	return res
+}
+
+// restoreTimeStatus judges the last drill (nil: none yet) of backup name.
+func restoreTimeStatus(last *backup.Drill, name string, warn time.Duration) (Status, string) {
+	switch {
+	case last == nil:
+		return Pass, "no restore drill has run yet (the weekly backup:verify runs one; `cantina-ops backup verify --latest --restore-test` now)"
+	case !last.OK:
+		return Warn, "the last restore drill (" + name + ") loaded in " + human(last.RestoreTime().Round(time.Second)) + " but the copy did not match the manifest: see its backup:verify task"
+	case last.RestoreTime() > warn:
+		return Warn, "the last restore drill (" + name + ") took " + human(last.RestoreTime().Round(time.Second)) + " to load, over HEALTH_RTO_WARN " + human(warn) +
+			": a restore would close the tills that long (try RESTORE_THREADS, a faster disk, or a larger buffer pool)"
+	}
+	return Pass, "the last restore drill (" + name + ") loaded in " + human(last.RestoreTime().Round(time.Second))
+}

@@ -25,7 +25,7 @@ import (
 
 // contract lists the standard checks' keys, as the README documents them.
 var contract = []string{
-	"backups:age", "backups:lastRun", "cache:evictions", "cache:hitRatio", "cache:responseTime",
+	"backups:age", "backups:lastRun", "backups:restoreTime", "cache:evictions", "cache:hitRatio", "cache:responseTime",
 	"cpu:utilization", "database:connections", "database:responseTime", "disk:utilization",
 	"memory:utilization", "queue:memory", "queue:responseTime", "queues:latency", "queues:workers", "ratelimit:redis",
 	"scheduler:leader",
@@ -144,7 +144,7 @@ func TestStandardAllPass(t *testing.T) {
 		if r.Status != Pass || r.Output == "" || r.Threshold == "" {
 			t.Errorf("%s: %s %q (threshold %q)", k, r.Status, r.Output, r.Threshold)
 		}
-		if k != KeyBackupsLastRun && (r.ObservedValue == nil || r.ObservedUnit == "" && k != KeyRateLimitRedis) {
+		if k != KeyBackupsLastRun && k != KeyBackupsRestoreTime && (r.ObservedValue == nil || r.ObservedUnit == "" && k != KeyRateLimitRedis) {
 			t.Errorf("%s: observed %v %q", k, r.ObservedValue, r.ObservedUnit)
 		}
 	}
@@ -228,6 +228,37 @@ func TestRateLimitRedis(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestBackupsRestoreTime: before any drill the check passes and says so;
+// a real restore drill (verify --restore-test) records its load time in
+// the manifest, with the table sizes the dump wrote, and the check
+// reports it, warning once it exceeds HEALTH_RTO_WARN.
+func TestBackupsRestoreTime(t *testing.T) {
+	f := newFixture(t)
+	testenv.ExecAll(t, f.d.DB, "CREATE TABLE products (id INT PRIMARY KEY, name VARCHAR(50), KEY (name))",
+		"INSERT INTO products VALUES (1, 'Zumo'), (2, 'Bocadillo')")
+	ctx := context.Background()
+	man, err := f.mgr.Run(ctx, backup.RunOptions{Trigger: backup.TriggerCLI})
+	if err != nil {
+		t.Fatalf("backup: %v", err)
+	}
+	if len(man.Tables) != 1 || man.Tables[0].Bytes <= 0 {
+		t.Fatalf("manifest tables %+v, want products with its SQL size", man.Tables)
+	}
+	want(t, run(t, f.d, KeyBackupsRestoreTime), Pass, "no restore drill has run yet", KeyBackupsRestoreTime)
+
+	rep, err := f.mgr.Verify(ctx, man.Name, true)
+	if err != nil || rep.Drill == nil || rep.Drill.RestoreSeconds <= 0 || rep.Drill.Threads < 1 || !rep.Drill.OK {
+		t.Fatalf("drill: %+v, %v", rep.Drill, err)
+	}
+	res := run(t, f.d, KeyBackupsRestoreTime)
+	want(t, res, Pass, "the last restore drill ("+man.Name+") loaded in", KeyBackupsRestoreTime)
+	if v, ok := res[KeyBackupsRestoreTime].ObservedValue.(float64); !ok || v < 0 || v > rep.Drill.RestoreSeconds+0.05 {
+		t.Errorf("observed %v, want the drill's %.3f s", res[KeyBackupsRestoreTime].ObservedValue, rep.Drill.RestoreSeconds)
+	}
+	f.d.Thresholds.RTOWarn = time.Nanosecond
+	want(t, run(t, f.d, KeyBackupsRestoreTime), Warn, "over HEALTH_RTO_WARN", KeyBackupsRestoreTime)
 }
 
 // TestQueueEvictionPolicyWarns: a queue Redis that may evict keys warns.

@@ -287,6 +287,7 @@ func (d *dumper) dumpTable(ctx context.Context, table string) error {
 			"table", table, "engine", engine)
 	}
 	o := &d.out
+	start := o.written + int64(len(o.buf))
 	o.str("\n--\n-- Table structure for table " + commentName(table) + "\n--\n\n")
 	o.str("DROP TABLE IF EXISTS " + mysqlx.QuoteIdent(table) + ";\n")
 	o.str(keys.create + ";\n")
@@ -318,7 +319,8 @@ func (d *dumper) dumpTable(ctx context.Context, table string) error {
 	if keys.foreign != "" {
 		d.foreign = append(d.foreign, keys.foreign)
 	}
-	d.info.Tables = append(d.info.Tables, backup.TableInfo{Name: table, Rows: dg.rows, Checksum: dg.hex()})
+	d.info.Tables = append(d.info.Tables, backup.TableInfo{Name: table, Rows: dg.rows, Checksum: dg.hex(),
+		Bytes: o.written + int64(len(o.buf)) - start})
 	return o.maybeFlush()
 }
 
