@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
@@ -15,6 +16,7 @@ import (
 )
 
 func runBackupRestore(ctx context.Context, a *app, args []string) error {
+	started := time.Now()
 	fs := backupFlags(a, "restore")
 	database := fs.String("database", "", "restore into this database instead of the configured one")
 	yes := fs.Bool("yes", false, "replace the target database's contents without asking")
@@ -61,7 +63,10 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	var shown []string
+	var est restoreEstimate
+	var waited time.Duration // for the operator's answer: not part of the RTO
 	ask := func(p backup.RestorePlan) bool {
+		est = newRestoreEstimate(p)
 		fmt.Fprint(a.stderr, restoreSummary(p, time.Now()))
 		shown = p.Warnings
 		switch {
@@ -74,11 +79,16 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintln(a.stderr, "--yes given: replacing them.")
 			return true
 		}
+		asked := time.Now()
+		defer func() { waited = time.Since(asked) }()
 		return confirm(a, "Type the database name to confirm: ", p.Database)
 	}
 	prog := newProgressLine(a.stderr)
+	var loadStart time.Time
+	var once sync.Once
 	res, err := m.Restore(ctx, name, backup.RestoreOptions{Database: target, Replace: true, Confirm: ask, Progress: func(s sqlload.Stats) {
-		prog.update(backup.Progress{Rows: s.Statements, Bytes: s.Bytes, Table: "statements"})
+		once.Do(func() { loadStart = time.Now() })
+		prog.show(func() string { return est.line(s, time.Since(loadStart)) })
 	}})
 	prog.done()
 	if errors.Is(err, backup.ErrRestoreCancelled) {
@@ -94,7 +104,78 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintf(a.stdout, "restored %s into %s: %d tables, %d rows, %s SQL in %s (%d connections)\n", res.Name, res.Database,
 		res.Stats.Tables, res.Stats.Rows, units.Bytes(res.Stats.Bytes), res.Elapsed.Round(time.Millisecond), res.Stats.Threads)
+	fmt.Fprintf(a.stdout, "measured RTO: %s from the command's start to a usable database (not counting the confirmation)\n",
+		(time.Since(started) - waited).Round(100*time.Millisecond))
 	return nil
+}
+
+// restoreEstimate is what a restore's progress line knows from the start:
+// the SQL's size and its tables (the manifest's, each with its size), and
+// the last restore drill's time, the estimate before the load has run
+// long enough to measure its own pace.
+type restoreEstimate struct {
+	raw, biggest int64
+	tables       int
+	drill        time.Duration
+}
+
+func newRestoreEstimate(p backup.RestorePlan) restoreEstimate {
+	e := restoreEstimate{raw: p.RawBytes}
+	if man := p.Backup.Manifest; man != nil {
+		e.tables = len(man.Tables)
+		for _, t := range man.Tables {
+			e.biggest = max(e.biggest, t.Bytes)
+		}
+		if man.Drill != nil && man.Drill.OK {
+			e.drill = man.Drill.RestoreTime()
+		}
+	}
+	return e
+}
+
+// measureAfter is how long a load runs before its own pace estimates the
+// rest, instead of the last drill's time.
+const measureAfter = 3 * time.Second
+
+// left is the time the rest of the load should take, after elapsed with
+// done of the raw bytes loaded; false when there is nothing to go by yet.
+// It assumes the pace so far holds: index builds after the rows, which
+// read no bytes, make it optimistic towards the end, the more so the
+// bigger the biggest table.
+func (e restoreEstimate) left(done int64, elapsed time.Duration) (time.Duration, bool) {
+	if e.raw <= 0 {
+		return 0, false
+	}
+	if elapsed < measureAfter || done <= 0 {
+		if e.drill <= 0 {
+			return 0, false
+		}
+		return max(e.drill-elapsed, 0), true
+	}
+	rest := float64(max(e.raw-done, 0)) / float64(done) * float64(elapsed)
+	return time.Duration(rest), true
+}
+
+// line is the progress line after s, elapsed since the load started:
+// tables done (of the manifest's), bytes (of the SQL), rows per second and
+// the time left.
+func (e restoreEstimate) line(s sqlload.Stats, elapsed time.Duration) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tables %d", s.Tables)
+	if e.tables > 0 {
+		fmt.Fprintf(&b, "/%d", e.tables)
+	}
+	fmt.Fprintf(&b, "  %s", units.Bytes(s.Bytes))
+	if e.raw > 0 {
+		fmt.Fprintf(&b, "/%s (%d%%)", units.Bytes(e.raw), min(100, s.Bytes*100/e.raw))
+	}
+	if secs := elapsed.Seconds(); secs > 0 {
+		fmt.Fprintf(&b, "  %.0f rows/s", float64(s.Rows)/secs)
+	}
+	if left, ok := e.left(s.Bytes, elapsed); ok {
+		fmt.Fprintf(&b, "  about %s left", left.Round(time.Second))
+	}
+	return b.String()
 }
 
 // restoreSummary is what an operator reads before a restore changes

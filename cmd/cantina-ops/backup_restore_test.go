@@ -10,8 +10,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
+	"github.com/cantina-pos/cantina-ops/internal/backup/sqlload"
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
 	"github.com/cantina-pos/cantina-ops/internal/units"
 )
@@ -166,10 +168,44 @@ func TestRestoreCommandShowsWhatItWillReplace(t *testing.T) {
 			t.Errorf("restore --yes does not show %q:\n%s", s, stderr.String())
 		}
 	}
-	if !strings.Contains(stdout.String(), "restored "+name+" into "+target) {
+	if !strings.Contains(stdout.String(), "restored "+name+" into "+target) || !strings.Contains(stdout.String(), "measured RTO: ") {
 		t.Errorf("restore --yes printed:\n%s", stdout.String())
 	}
 	if st, _ := m.Target(ctx, target); strings.Join(st.Objects, ",") != "t" {
 		t.Errorf("after --yes the target holds %q, want the backup's t", st.Objects)
+	}
+}
+
+// TestRestoreEstimate: the progress line shows tables of the manifest's,
+// bytes of the SQL, rows per second and the time left: from the last
+// drill's time until the load has run long enough, then from its own pace.
+func TestRestoreEstimate(t *testing.T) {
+	man := &backup.Manifest{Tables: []backup.TableInfo{{Name: "a", Bytes: 600}, {Name: "b", Bytes: 400}},
+		Drill: &backup.Drill{RestoreSeconds: 100, OK: true}}
+	e := newRestoreEstimate(backup.RestorePlan{RawBytes: 1000, Backup: backup.Backup{Manifest: man}})
+	for _, tt := range []struct {
+		done    int64
+		elapsed time.Duration
+		left    time.Duration
+		ok      bool
+	}{
+		{0, 0, 100 * time.Second, true},                 // the drill's time, from the start
+		{100, time.Second, 99 * time.Second, true},      // still the drill's: too early to measure
+		{250, 10 * time.Second, 30 * time.Second, true}, // its own pace: 25 bytes/s, 750 to go
+		{1000, 40 * time.Second, 0, true},
+	} {
+		left, ok := e.left(tt.done, tt.elapsed)
+		if left != tt.left || ok != tt.ok {
+			t.Errorf("left(%d, %s) = %s %v, want %s %v", tt.done, tt.elapsed, left, ok, tt.left, tt.ok)
+		}
+	}
+	got := e.line(sqlload.Stats{Tables: 1, Bytes: 250, Rows: 5000}, 10*time.Second)
+	if want := "tables 1/2  250 B/1000 B (25%)  500 rows/s  about 30s left"; got != want {
+		t.Errorf("line = %q, want %q", got, want)
+	}
+	// Without a drill there is no estimate until the pace is measured.
+	e.drill = 0
+	if _, ok := e.left(10, time.Second); ok {
+		t.Error("an estimate without a drill before the pace is known")
 	}
 }

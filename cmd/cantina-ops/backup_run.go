@@ -91,6 +91,17 @@ func newProgressLine(w io.Writer) *progressLine {
 }
 
 func (p *progressLine) update(pr backup.Progress) {
+	p.show(func() string {
+		tables := fmt.Sprint(pr.TablesDone)
+		if pr.TablesAll > 0 {
+			tables += "/" + fmt.Sprint(pr.TablesAll)
+		}
+		return fmt.Sprintf("tables %s  rows %d  %s  %s", tables, pr.Rows, units.Bytes(pr.Bytes), pr.Table)
+	})
+}
+
+// show redraws the line with line(), at most five times a second.
+func (p *progressLine) show(line func() string) {
 	if !p.on {
 		return
 	}
@@ -100,11 +111,7 @@ func (p *progressLine) update(pr backup.Progress) {
 		return
 	}
 	p.last = time.Now()
-	tables := fmt.Sprint(pr.TablesDone)
-	if pr.TablesAll > 0 {
-		tables += "/" + fmt.Sprint(pr.TablesAll)
-	}
-	fmt.Fprintf(p.w, "\r\033[Ktables %s  rows %d  %s  %s", tables, pr.Rows, units.Bytes(pr.Bytes), pr.Table)
+	fmt.Fprint(p.w, "\r\033[K"+line())
 }
 
 func (p *progressLine) done() {
