@@ -327,7 +327,7 @@ per_req() {
 	echo "added: the median over the rounds of (mode − direct in the same round). CPU per request: each"
 	echo "process's user+system time over its runs / requests (rusage, /proc/PID/stat); machine: all CPU busy"
 	echo "time (other sessions' included; /proc/stat ticks, coarser, can read below a process's) / requests. Redis commands per request count those the script runs (TIME, GET, SET)"
-	echo "besides the EVALSHA that carried them: one round trip per policy decided."
+	echo "besides the EVALSHA that carried them: one round trip per request, whatever the number of policies (one per policy to a Redis Cluster)."
 	echo
 	echo "### Every run"
 	echo
