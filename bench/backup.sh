@@ -351,7 +351,7 @@ restore_section() {
 	echo
 	echo "Ours and gunzip | mariadb load the same file, ours' native backup $BIG_NAME"
 	echo "($BIG_FORMAT, $(mb "$(stat -c %s "$BIG_DIR/$BIG_NAME")")); myloader loads a mydumper dump of the same"
-	echo "database (compressed, $CORES threads, one file per table, $(mb "$(stat_of restore-myloader "$BIG_DB" bytes max)"))."
+	echo "database (compressed, $CORES threads, $(find "$MYD_DIR" -name '*.sql.gz' ! -name '*-schema*' | wc -l) data files, $(mb "$(stat_of restore-myloader "$BIG_DB" bytes max)"))."
 	echo
 	echo "| tool | $ROW_HEAD |"
 	echo "|---|$ROW_RULE|"
