@@ -372,13 +372,32 @@ restore_section() {
 	printf -- '- %s\n' "${RESTORE_LOADS[@]}"
 }
 
-# notes: how the columns are measured.
+# notes: how the columns are measured, then every run.
 notes() {
 	echo "Wall time from date(1) around each command. CPU = user+system time of the command's"
 	echo "processes (the clients); server CPU = the MariaDB server's meanwhile (/proc/PID/stat)."
 	echo "Peak RSS = GNU time %M: the largest single process of the command (for a pipeline the"
 	echo "biggest member, not the sum), the server not counted. Other load = CPU used meanwhile by"
 	echo "everything else on the machine (/proc/stat busy time minus clients and server), in cores."
+	echo
+	echo "## Every run"
+	echo
+	echo '```'
+	column -t -s $'\t' "$RESULTS"
+	echo '```'
+}
+
+# save_summary PREFIX: keeps $WORK/summary.txt and the results in $STATE as
+# PREFIXsummary-<time>.txt (and PREFIXsummary-latest.txt) and
+# PREFIXresults-<time>.tsv, and prints the summary.
+save_summary() {
+	local stamp
+	stamp=$(date -u +%Y%m%dT%H%M%SZ)
+	cp "$WORK/summary.txt" "$STATE/$1summary-$stamp.txt"
+	cp "$WORK/summary.txt" "$STATE/$1summary-latest.txt"
+	cp "$RESULTS" "$STATE/$1results-$stamp.tsv"
+	cat "$WORK/summary.txt"
+	log "summary written to $STATE/$1summary-$stamp.txt"
 }
 
 if [ "$RESTORE_ONLY" -eq 1 ]; then
@@ -400,19 +419,8 @@ if [ "$RESTORE_ONLY" -eq 1 ]; then
 		restore_section
 		echo
 		notes
-		echo
-		echo "## Every run"
-		echo
-		echo '```'
-		column -t -s $'\t' "$RESULTS"
-		echo '```'
 	} >"$WORK/summary.txt"
-	stamp=$(date -u +%Y%m%dT%H%M%SZ)
-	cp "$WORK/summary.txt" "$STATE/restore-summary-$stamp.txt"
-	cp "$WORK/summary.txt" "$STATE/restore-summary-latest.txt"
-	cp "$RESULTS" "$STATE/restore-results-$stamp.tsv"
-	cat "$WORK/summary.txt"
-	log "summary written to $STATE/restore-summary-$stamp.txt"
+	save_summary restore-
 	exit 0
 fi
 
@@ -476,17 +484,5 @@ sql_r=$(ratio "$(stat_of ours "$BIG_DB" raw_bytes max)" "$(stat_of ours "$SMALL_
 	echo "| dump wall time, mydumper/baseline (medians) | $(ratio "$(stat_of mydumper "$BIG_DB" wall_s median)" "$(stat_of baseline "$BIG_DB" wall_s median)") | | |"
 	echo
 	notes
-	echo
-	echo "## Every run"
-	echo
-	echo '```'
-	column -t -s $'\t' "$RESULTS"
-	echo '```'
 } >"$WORK/summary.txt"
-
-stamp=$(date -u +%Y%m%dT%H%M%SZ)
-cp "$WORK/summary.txt" "$STATE/summary-$stamp.txt"
-cp "$WORK/summary.txt" "$STATE/summary-latest.txt"
-cp "$RESULTS" "$STATE/results-$stamp.tsv"
-cat "$WORK/summary.txt"
-log "summary written to $STATE/summary-$stamp.txt"
+save_summary ""
