@@ -25,7 +25,7 @@
 #   --quick               50 MB and 100 MB databases, 2 rounds: to try the script
 #   --restore-only        no dump rounds: one native backup and one mydumper dump
 #                         of the big database (cached, seeded if missing), then
-#                         the restore rounds only (~15 min on the 1 GB database)
+#                         the restore rounds only (~12 min on the 1 GB database)
 #   --rounds N            dump rounds (default 5; quick 2)
 #   --restore-rounds N    restore rounds (default 2; quick 1)
 # Environment:
