@@ -9,7 +9,7 @@ import (
 func TestHealthDefaults(t *testing.T) {
 	c := mustLoad(t, withDB(nil))
 	want := Health{DiskWarn: 80, DiskFail: 90, MemoryWarn: 85, MemoryFail: 95, CPUWarn: 85, CPUFail: 95,
-		BackupMaxAge: 26 * time.Hour, QueueLatencyWarn: 5 * time.Minute, CacheTTL: 10 * time.Second, AlertRepeat: 6 * time.Hour}
+		BackupMaxAge: 26 * time.Hour, RTOWarn: 10 * time.Minute, QueueLatencyWarn: 5 * time.Minute, CacheTTL: 10 * time.Second, AlertRepeat: 6 * time.Hour}
 	if c.Health != want {
 		t.Errorf("Health = %+v, want %+v", c.Health, want)
 	}
@@ -29,6 +29,7 @@ func TestHealthErrors(t *testing.T) {
 		{map[string]string{"HEALTH_BACKUP_MAX_AGE": "1d"}, []string{"HEALTH_BACKUP_MAX_AGE"}},
 		{map[string]string{"HEALTH_CACHE_TTL": "-1s", "HEALTH_ALERT_REPEAT": "-1h"}, []string{"HEALTH_CACHE_TTL", "HEALTH_ALERT_REPEAT"}},
 		{map[string]string{"BACKUP_CATCHUP": "soon"}, []string{"BACKUP_CATCHUP"}},
+		{map[string]string{"HEALTH_RTO_WARN": "a while"}, []string{"HEALTH_RTO_WARN"}},
 		{map[string]string{"PROMETHEUS_URL": "prometheus:9090"}, []string{"PROMETHEUS_URL"}},
 		{map[string]string{"METRICS_TOKEN": "ab"}, []string{"METRICS_TOKEN"}},
 	}
