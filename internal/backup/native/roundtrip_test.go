@@ -62,6 +62,10 @@ var fixtureSchema = []string{
 	"CREATE TABLE `idx_b` (`id` INT NOT NULL PRIMARY KEY, `a_id` INT NULL, `u1` INT NOT NULL, `u2` VARCHAR(10) NOT NULL, " +
 		"UNIQUE KEY `u_pair` (`u1`, `u2`), CONSTRAINT `fk_b_a` FOREIGN KEY (`a_id`) REFERENCES `idx_a` (`id`) ON DELETE SET NULL)",
 	"ALTER TABLE `idx_a` ADD CONSTRAINT `fk_a_b` FOREIGN KEY (`b_id`) REFERENCES `idx_b` (`id`) ON UPDATE CASCADE, ADD KEY `k_late` (`m`)",
+	// idx_ab has no primary key, so the dump keeps its CREATE whole, foreign
+	// key included, right after idx_a's rows: the parallel loader must not
+	// create it before idx_a's unique key, which a worker adds, exists.
+	"CREATE TABLE `idx_ab` (`code` VARCHAR(20) NOT NULL, `qty` INT NOT NULL, CONSTRAINT `fk_ab_a` FOREIGN KEY (`code`) REFERENCES `idx_a` (`code`))",
 	"CREATE SEQUENCE `seq1` START WITH 100 INCREMENT BY 5",
 	"CREATE FUNCTION `f_add`(a INT, b INT) RETURNS INT DETERMINISTIC RETURN a + b",
 	"CREATE PROCEDURE `p_semis`(IN n INT)\nBEGIN\n  -- a comment; kept\n  SELECT 'a;;b', 'ñ' AS x; /* another */\n  SELECT n;\nEND",
@@ -133,6 +137,7 @@ func createFixture(t *testing.T, srv testenv.MySQLServer, name string) {
 			"CONCAT('c', `seq`), CONCAT('title number ', `seq`, ' about ', ELT(`seq` % 4 + 1, 'coffee', 'bread', 'milk', 'tea')), "+
 			"IF(`seq` % 5 = 0, NULL, REPEAT('body text ', `seq` % 20)), POINT(`seq` % 90, -`seq` % 45), `seq` % 7, `seq` % 11 FROM `seq_1_to_3000`",
 		"INSERT INTO `idx_b` SELECT `seq`, IF(`seq` % 2 = 0, NULL, `seq` * 7), `seq` % 10, CONCAT('v', `seq`) FROM `seq_1_to_60`",
+		"INSERT INTO `idx_ab` SELECT CONCAT('c', `seq`), `seq` FROM `seq_1_to_40`",
 		"SET FOREIGN_KEY_CHECKS = 1",
 		"ALTER TABLE `idx_a` AUTO_INCREMENT = 5000",
 	)
@@ -358,7 +363,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("table %s: info says %d rows, source has %d", ti.Name, ti.Rows, n)
 			}
 		}
-		want := []string{"alltypes", "big", "child", "composite", "empty", "idx_a", "idx_b", "line\nbreak", "myisam_t", "nopk", "order", "parent", "select", "tëst.tbl", "we`ird name"}
+		want := []string{"alltypes", "big", "child", "composite", "empty", "idx_a", "idx_ab", "idx_b", "line\nbreak", "myisam_t", "nopk", "order", "parent", "select", "tëst.tbl", "we`ird name"}
 		if !slices.Equal(names, want) {
 			t.Errorf("tables %q, want %q", names, want)
 		}
