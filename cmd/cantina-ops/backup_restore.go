@@ -72,9 +72,6 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 		switch {
 		case p.Target.Empty():
 			return true
-		case p.Target.Interrupted != "":
-			fmt.Fprintln(a.stderr, "It holds what an interrupted restore left: replacing it.")
-			return true
 		case *yes:
 			fmt.Fprintln(a.stderr, "--yes given: replacing them.")
 			return true

@@ -144,21 +144,23 @@ func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, database string
 	return po.Load(ctx, conn, &rawLimit{r: zr, max: maxRaw}, progress)
 }
 
-// restoreMarker is a table a restore creates in its target before loading
+// RestoreMarker is a table a restore creates in its target before loading
 // and drops when the load has finished: while it exists, the database
 // holds an interrupted restore (the process was killed, the server went
-// away, a statement failed), which the next restore replaces without
-// asking (see TargetState.Interrupted).
-const restoreMarker = "cantina_ops_restore_incomplete"
+// away, a statement failed), which the next restore replaces (see
+// TargetState.Interrupted; the CLI still asks, as for any database that
+// is not empty: the POS may have been put back on the partial copy). A
+// backup of such a database is refused (package native).
+const RestoreMarker = "cantina_ops_restore_incomplete"
 
 // markRestore creates the marker, naming the backup being restored.
 func markRestore(ctx context.Context, conn *sql.Conn, name string) error {
-	q := "CREATE TABLE " + mysqlx.QuoteIdent(restoreMarker) + " (`backup` VARCHAR(255) NOT NULL, `started_at` DATETIME NOT NULL) " +
+	q := "CREATE TABLE " + mysqlx.QuoteIdent(RestoreMarker) + " (`backup` VARCHAR(255) NOT NULL, `started_at` DATETIME NOT NULL) " +
 		"COMMENT 'a cantina-ops backup restore into this database has not finished: run it again'"
 	if _, err := conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("mark the restore as under way: %w", err)
 	}
-	if _, err := conn.ExecContext(ctx, "INSERT INTO "+mysqlx.QuoteIdent(restoreMarker)+" VALUES (?, UTC_TIMESTAMP())", name); err != nil {
+	if _, err := conn.ExecContext(ctx, "INSERT INTO "+mysqlx.QuoteIdent(RestoreMarker)+" VALUES (?, UTC_TIMESTAMP())", name); err != nil {
 		return fmt.Errorf("mark the restore as under way: %w", err)
 	}
 	return nil
@@ -166,7 +168,7 @@ func markRestore(ctx context.Context, conn *sql.Conn, name string) error {
 
 // unmarkRestore drops the marker once the load has finished.
 func unmarkRestore(ctx context.Context, conn *sql.Conn) error {
-	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+mysqlx.QuoteIdent(restoreMarker)); err != nil {
+	if _, err := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+mysqlx.QuoteIdent(RestoreMarker)); err != nil {
 		return fmt.Errorf("mark the restore as finished: %w", err)
 	}
 	return nil
@@ -176,7 +178,7 @@ func unmarkRestore(ctx context.Context, conn *sql.Conn) error {
 // restore did not finish ("" when there is no marker).
 func interruptedRestore(ctx context.Context, db *sql.DB, database string) (string, error) {
 	var name string
-	err := db.QueryRowContext(ctx, "SELECT `backup` FROM "+mysqlx.QuoteIdent(database)+"."+mysqlx.QuoteIdent(restoreMarker)+" LIMIT 1").Scan(&name)
+	err := db.QueryRowContext(ctx, "SELECT `backup` FROM "+mysqlx.QuoteIdent(database)+"."+mysqlx.QuoteIdent(RestoreMarker)+" LIMIT 1").Scan(&name)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return "an unknown backup", nil // killed between CREATE and INSERT

@@ -416,7 +416,7 @@ func targetState(ctx context.Context, db *sql.DB, database string) (TargetState,
 	if err := rows.Err(); err != nil {
 		return st, fmt.Errorf("list tables of %s: %w", database, err)
 	}
-	if slices.Contains(st.Objects, restoreMarker) {
+	if slices.Contains(st.Objects, RestoreMarker) {
 		if st.Interrupted, err = interruptedRestore(ctx, db, database); err != nil {
 			return st, err
 		}

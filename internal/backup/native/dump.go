@@ -89,6 +89,13 @@ func (d *dumper) run(ctx context.Context) error {
 		return err
 	}
 	for _, o := range objs {
+		switch {
+		case o.name == backup.RestoreMarker && o.kind == "BASE TABLE":
+			// A backup of a half-restored database would pass every check
+			// and could let retention drop the good ones.
+			return fmt.Errorf("the database holds the partial copy of an interrupted restore (table %s): "+
+				"restore it again (`cantina-ops backup restore`) before backing it up", backup.RestoreMarker)
+		}
 		switch o.kind {
 		case "BASE TABLE":
 			tables = append(tables, o.name)

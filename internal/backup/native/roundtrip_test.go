@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"io"
 	"log/slog"
 	"math"
 	"math/rand/v2"
@@ -576,4 +577,18 @@ func TestDumpEmptyDatabase(t *testing.T) {
 	}
 	_, dst := testenv.MySQLDatabase(t)
 	loadWithClient(t, srv, dst, sqlText)
+}
+
+// TestDumpRefusesInterruptedRestore: a database holding an interrupted
+// restore's marker is not backed up (the copy is partial), and the error
+// says what to do.
+func TestDumpRefusesInterruptedRestore(t *testing.T) {
+	srv, name := testenv.MySQLDatabase(t)
+	db := srv.Open(t, name)
+	mustExec(t, db, "CREATE TABLE t (id INT PRIMARY KEY)",
+		"CREATE TABLE `"+backup.RestoreMarker+"` (`backup` VARCHAR(255) NOT NULL, `started_at` DATETIME NOT NULL)")
+	_, err := New(srv.Config(name), Options{}).Dump(context.Background(), io.Discard, nil)
+	if err == nil || !strings.Contains(err.Error(), "interrupted restore") || !strings.Contains(err.Error(), "backup restore") {
+		t.Fatalf("dump of a half-restored database: %v, want a refusal saying to restore again", err)
+	}
 }
