@@ -51,7 +51,22 @@ const (
 	UpstreamHeaderTimeout = 30 * time.Second
 )
 
-type outcomeKey struct{}
+// proxiedKey carries a proxied request's limits decision (proxied) from
+// ServeHTTP to the proxy's hooks.
+type proxiedKey struct{}
+
+// proxied is what the gateway decided for a request: the outcome, and the
+// client address it counted by (sent on as Cantina-Ops-Client).
+type proxied struct {
+	outcome ratelimit.Outcome
+	client  string
+}
+
+// proxiedOf is r's decision, false outside the gateway's requests.
+func proxiedOf(r *http.Request) (proxied, bool) {
+	p, ok := r.Context().Value(proxiedKey{}).(proxied)
+	return p, ok
+}
 
 func newGateway(upstream *url.URL, l *limits, log *slog.Logger) *gateway {
 	g := &gateway{limits: l, log: log}
@@ -96,13 +111,14 @@ func upstreamTransport() *http.Transport {
 // answer may stream for longer, and a POS that does not answer gets its
 // 504 page after UpstreamHeaderTimeout.
 func (g *gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	o := g.limits.guard.Decide(r.Context(), g.limits.pos(r))
+	client := g.limits.clientSubject(r)
+	o := g.limits.guard.Decide(r.Context(), g.limits.pos(r, client))
 	if !o.Allowed {
 		o.Refuse(w)
 		return
 	}
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
-	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), outcomeKey{}, o)))
+	g.proxy.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), proxiedKey{}, proxied{o, client})))
 }
 
 func (g *gateway) rewrite(upstream *url.URL) func(*httputil.ProxyRequest) {
@@ -128,9 +144,12 @@ func (g *gateway) rewrite(upstream *url.URL) func(*httputil.ProxyRequest) {
 			}
 		}
 		out.Del(ratelimit.ChargedHeader)
-		out.Set(ratelimit.ClientHeader, g.limits.clientSubject(pr.In))
-		if o, ok := pr.In.Context().Value(outcomeKey{}).(ratelimit.Outcome); ok && len(o.Charged) > 0 {
-			out.Set(ratelimit.ChargedHeader, ratelimit.FormatCharged(o.Charged))
+		out.Del(ratelimit.ClientHeader)
+		if p, ok := proxiedOf(pr.In); ok {
+			out.Set(ratelimit.ClientHeader, p.client)
+			if len(p.outcome.Charged) > 0 {
+				out.Set(ratelimit.ChargedHeader, ratelimit.FormatCharged(p.outcome.Charged))
+			}
 		}
 	}
 }
@@ -138,8 +157,8 @@ func (g *gateway) rewrite(upstream *url.URL) func(*httputil.ProxyRequest) {
 // modifyResponse adds the rate limit fields to the POS's answer, unless
 // the POS's own limiter sent tighter ones.
 func (g *gateway) modifyResponse(resp *http.Response) error {
-	if o, ok := resp.Request.Context().Value(outcomeKey{}).(ratelimit.Outcome); ok {
-		o.MergeHeaders(resp.Header)
+	if p, ok := proxiedOf(resp.Request); ok {
+		p.outcome.MergeHeaders(resp.Header)
 	}
 	return nil
 }
@@ -168,8 +187,8 @@ func (g *gateway) upstreamError(w http.ResponseWriter, r *http.Request, err erro
 		code = http.StatusGatewayTimeout
 	}
 	g.log.Warn("the POS did not answer", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
-	if o, ok := r.Context().Value(outcomeKey{}).(ratelimit.Outcome); ok {
-		o.Headers(w.Header())
+	if p, ok := proxiedOf(r); ok {
+		p.outcome.Headers(w.Header())
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

@@ -49,10 +49,11 @@ func (l *limits) ours(r *http.Request) []ratelimit.Check {
 	return checks
 }
 
-// pos are the checks of a request to the POS: its route's policies, then
-// the per-address one, then the per-user one when it has a user.
-func (l *limits) pos(r *http.Request) []ratelimit.Check {
-	ip, user := l.clientSubject(r), l.userSubject(r)
+// pos are the checks of a request to the POS from client address ip (its
+// clientSubject): its route's policies, then the per-address one, then the
+// per-user one when it has a user.
+func (l *limits) pos(r *http.Request, ip string) []ratelimit.Check {
+	user := l.userSubject(r)
 	checks := l.route(r, ip, user, "")
 	checks = append(checks, ratelimit.Check{Policy: l.cfg.IP, Subject: ip})
 	if user != "" {

@@ -44,17 +44,12 @@ func runBackupList(ctx context.Context, a *app, args []string) error {
 	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "DESTINATION\tNAME\tSTATUS\tSIZE\tAGE\tENGINE\tROWS\tRESTORE")
 	now := time.Now()
-	var last *backup.Drill
-	lastName := ""
 	for _, b := range l.Backups {
 		engine, rows, restore := "-", "-", "-"
 		if b.Manifest != nil {
 			engine, rows = b.Manifest.Engine, fmt.Sprint(b.Manifest.Rows())
 			if d := b.Manifest.Drill; d != nil {
 				restore = drillText(*d)
-				if last == nil || d.At.After(last.At) {
-					last, lastName = d, b.Name
-				}
 			}
 		}
 		status := string(b.Status)
@@ -70,8 +65,9 @@ func runBackupList(ctx context.Context, a *app, args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if last != nil {
-		fmt.Fprintf(a.stdout, "last restore drill: %s loaded in %s on %s (%d connections)", lastName,
+	if b, ok := l.LastDrill(""); ok {
+		last := b.Manifest.Drill
+		fmt.Fprintf(a.stdout, "last restore drill: %s loaded in %s on %s (%d connections)", b.Name,
 			drillText(*last), last.At.UTC().Format("2006-01-02 15:04 UTC"), last.Threads)
 		if !last.OK {
 			fmt.Fprint(a.stdout, ", and the copy did NOT match its manifest")

@@ -104,6 +104,22 @@ func (l Listing) newest(database string, ok func(Backup) bool) (Backup, bool) {
 	return Backup{}, false
 }
 
+// LastDrill is the backup whose restore drill (Manifest.Drill) ran last,
+// of database, or of any database when database is "".
+func (l Listing) LastDrill(database string) (Backup, bool) {
+	var last Backup
+	found := false
+	for _, b := range l.Backups {
+		if b.Manifest == nil || b.Manifest.Drill == nil || database != "" && b.Manifest.Database != database {
+			continue
+		}
+		if !found || b.Manifest.Drill.At.After(last.Manifest.Drill.At) {
+			last, found = b, true
+		}
+	}
+	return last, found
+}
+
 // Find returns the dump named name.
 func (l Listing) Find(name string) (Backup, bool) {
 	for _, b := range l.Backups {

@@ -189,16 +189,11 @@ func (d Deps) backupsRestoreTime(ctx context.Context) Result {
 	warn := d.Thresholds.RTOWarn
 	res := Result{ObservedUnit: "s", Threshold: "warn when the last restore drill took longer than " + human(warn) + " to load"}
 	var last *backup.Drill
-	name := ""
-	for _, b := range l.Backups {
-		if b.Manifest == nil || b.Manifest.Database != d.Database || b.Manifest.Drill == nil {
-			continue
-		}
-		if last == nil || b.Manifest.Drill.At.After(last.At) {
-			last, name = b.Manifest.Drill, b.Name
-		}
+	b, found := l.LastDrill(d.Database)
+	if found {
+		last = b.Manifest.Drill
 	}
-	res.Status, res.Output = restoreTimeStatus(last, name, warn)
+	res.Status, res.Output = restoreTimeStatus(last, b.Name, warn)
 	if last != nil {
 		res.ObservedValue = math.Round(last.RestoreSeconds*10) / 10
 	}

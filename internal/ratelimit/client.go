@@ -127,7 +127,7 @@ func ClientIP(remoteAddr string, xff []string, trusted Trust) netip.Addr {
 	if !ok {
 		return netip.Addr{}
 	}
-	if !trusted.heroku && !trusted.trusts(hop) {
+	if !trusted.trustsPeer(hop) {
 		return hop
 	}
 	list := strings.Join(xff, ",")
@@ -232,5 +232,8 @@ func hash32(s string) string {
 // X-Forwarded-For t believes (with heroku, any peer).
 func (t Trust) TrustsPeer(remoteAddr string) bool {
 	hop, ok := parseHop(remoteAddr)
-	return ok && (t.heroku || t.trusts(hop))
+	return ok && t.trustsPeer(hop)
 }
+
+// trustsPeer reports whether a socket peer at a is believed.
+func (t Trust) trustsPeer(a netip.Addr) bool { return t.heroku || t.trusts(a) }
