@@ -62,6 +62,11 @@ func TestScheduledHealthCheckEndToEnd(t *testing.T) {
 		"REDIS_URL":       r.URL(),
 		"DATABASE_URL":    srv.URL(dbName),
 		"HEALTH_SCHEDULE": "@every 1s",
+		// No catch-up backup: the default 02:00 slot is within BACKUP_CATCHUP
+		// of a run between 02:00 and 14:00, and its backup would turn
+		// backups:age from warn to pass.
+		"BACKUP_CATCHUP": "off",
+		"BACKUP_DIR":     t.TempDir(),
 		// A busy test machine must not fail the system checks.
 		"HEALTH_CPU_WARN": "100", "HEALTH_CPU_FAIL": "101", "HEALTH_MEMORY_WARN": "100", "HEALTH_MEMORY_FAIL": "101",
 		"HEALTH_DISK_WARN": "100", "HEALTH_DISK_FAIL": "101",

@@ -144,8 +144,11 @@ func (d *deps) scheduler() (process, error) {
 	if err != nil {
 		return nil, err
 	}
-	return scheduler.New(d.rdb, conn.AsynqRedis{R: d.cfg.Redis}, d.cfg.ScheduleTZ, entries,
-		scheduler.Options{Backups: d.listing(), BackupCatchUp: d.cfg.BackupCatchUp}, d.log)
+	opts := scheduler.Options{BackupCatchUp: d.cfg.BackupCatchUp}
+	if d.cfg.BackupCatchUp > 0 { // BACKUP_CATCHUP=off: no catch-up backups
+		opts.Backups = d.listing()
+	}
+	return scheduler.New(d.rdb, conn.AsynqRedis{R: d.cfg.Redis}, d.cfg.ScheduleTZ, entries, opts, d.log)
 }
 
 // runProcesses runs the named processes until ctx is done or one fails;

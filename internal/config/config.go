@@ -83,7 +83,7 @@ type Config struct {
 	// Health holds the health checks' thresholds and the alerting.
 	Health Health
 	// BackupCatchUp is how far back a missed backup slot is still made up
-	// for by one catch-up backup (BACKUP_CATCHUP).
+	// for by one catch-up backup (BACKUP_CATCHUP); 0 ("off") makes up none.
 	BackupCatchUp time.Duration
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken Secret
@@ -320,7 +320,7 @@ func Load(lookup Lookup) (*Config, error) {
 	}
 	c.HealthTimeout = p.duration("HEALTH_TIMEOUT", 5*time.Second)
 	c.Health = p.health()
-	c.BackupCatchUp = p.duration("BACKUP_CATCHUP", 12*time.Hour)
+	c.BackupCatchUp = p.durationOrOff("BACKUP_CATCHUP", 12*time.Hour)
 	c.MetricsToken = Secret(p.str("METRICS_TOKEN", ""))
 	p.password("METRICS_TOKEN", c.MetricsToken, "choose a longer one")
 	c.PrometheusURL = strings.TrimRight(p.str("PROMETHEUS_URL", ""), "/")

@@ -54,8 +54,8 @@ func TestStripDefinersNeedsNativeEngine(t *testing.T) {
 }
 
 func TestHealthOff(t *testing.T) {
-	c := mustLoad(t, withDB(map[string]string{"HEALTH_ALERT_REPEAT": "0", "HEALTH_CPU_WARN": "100", "HEALTH_CPU_FAIL": "101"}))
-	if c.Health.AlertRepeat != 0 || c.Health.CPUFail != 101 {
-		t.Errorf("Health = %+v", c.Health)
+	c := mustLoad(t, withDB(map[string]string{"HEALTH_ALERT_REPEAT": "0", "HEALTH_CPU_WARN": "100", "HEALTH_CPU_FAIL": "101", "BACKUP_CATCHUP": "off"}))
+	if c.Health.AlertRepeat != 0 || c.Health.CPUFail != 101 || c.BackupCatchUp != 0 {
+		t.Errorf("Health = %+v, catch-up %s", c.Health, c.BackupCatchUp)
 	}
 }
