@@ -39,6 +39,15 @@ type Stats struct {
 	// Threads is the number of connections that ran statements: 1 for a
 	// sequential load (see ParallelOptions).
 	Threads int
+	// LoadDataRows counts the rows of Rows that a parallel load sent as
+	// LOAD DATA LOCAL INFILE (see loaddata.go).
+	LoadDataRows int64
+	// LocalInfileOff: the server does not allow LOAD DATA LOCAL INFILE
+	// (local_infile=OFF), so a parallel load sent every row as an INSERT.
+	LocalInfileOff bool
+	// SpillBytes is what a parallel load read ahead to temporary files
+	// (compressed) while every worker was busy.
+	SpillBytes int64
 	// RewrittenDefiners says, one line per object, which DEFINER clauses
 	// LoadOptions.RewriteDefiners changed to the current user.
 	RewrittenDefiners []string `json:"rewritten_definers,omitempty"`

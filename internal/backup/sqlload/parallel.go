@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 )
 
@@ -20,30 +21,30 @@ const NativeHeader = "-- cantina-ops native dump ("
 // section per table (CREATE TABLE with its primary key, INSERTs, ALTER
 // TABLE … ADD KEY), then the rest (sequences, foreign keys, triggers,
 // routines, events, views). One reader decompresses and splits it once,
-// and the statements go to Threads connections:
+// and the tables go to Threads connections:
 //
 //   - every SET runs on the main connection and, before their next
 //     statement, on each worker, so all sessions are alike;
 //   - DROP/CREATE TABLE run on the main connection as they come;
-//   - the INSERTs of an InnoDB table with a primary key go to whichever
-//     worker is free: with foreign_key_checks=0 and the secondary indexes
-//     built afterwards, rows of one table load from several connections
-//     at once, and the clustered index keeps them in key order whatever
-//     order they arrive in; tables without a primary key or not InnoDB
-//     (whose row order would change, or which lock the whole table) are
-//     loaded by one worker, in order;
-//   - a table's ALTER TABLE … ADD KEY statements run, in order, on one
-//     worker once all its INSERTs are done, while the next tables load;
+//   - each table's INSERTs and then its ALTER TABLE … ADD KEY statements
+//     run in dump order on one worker, while the other workers load the
+//     next tables: with foreign_key_checks=0 and the secondary indexes
+//     built after the rows, tables are independent. The reader does not
+//     wait for a busy worker: what does not fit in memory waits in a
+//     temporary file (see tableStream), so every worker has a table to
+//     load as long as one is left;
+//   - the INSERTs of a table whose columns allow it are sent as LOAD DATA
+//     LOCAL INFILE (see loaddata.go), which costs the server less;
 //   - any other statement waits until everything before it is done, then
 //     runs on the main connection: views, triggers, routines, events and
 //     foreign keys are created after all data, in the dump's order.
 //
-// Memory stays bounded: the reader blocks while the workers have 2×Threads
-// statements waiting (each at most the dump's statement size, 1 MiB by
-// default), so a slow server slows the reader down instead of filling
-// memory. Any other script (mysqldump's, which changes session settings
-// between tables) is loaded sequentially on the main connection, as Load
-// does, and Stats.Threads says 1.
+// Memory stays bounded: statements waiting for a worker take at most
+// MemoryBudget, and the rest of their table goes to a temporary file
+// (compressed with S2, about a third of the SQL's size; removed as soon as
+// its table is loaded). Any other script (mysqldump's, which changes
+// session settings between tables) is loaded sequentially on the main
+// connection, as Load does, and Stats.Threads says 1.
 type ParallelOptions struct {
 	LoadOptions
 	// Threads is the number of worker connections; below 2 the load is
@@ -55,30 +56,31 @@ type ParallelOptions struct {
 	Open func(ctx context.Context) (*sql.Conn, error)
 	// Release gives back a connection from Open; nil closes it.
 	Release func(*sql.Conn)
+	// MemoryBudget bounds the statements waiting in memory; default 8 MiB
+	// per thread.
+	MemoryBudget int64
+	// TempDir holds the read-ahead files; default os.TempDir().
+	TempDir string
 }
 
-// queued is a statement copied out of the scanner for a worker.
+// queued is a statement on its way to a worker.
 type queued struct {
 	stmt Statement // Text is a private copy
 	kind kind
 	span int64 // input bytes the statement accounts for in Stats.Bytes
 }
 
-// job is one unit of work for a worker.
-type job struct {
-	table *tableLoad
-	// one INSERT of a parallel table; or, with tail, the table's ALTER
-	// statements, run after all its INSERTs.
-	stmts []queued
-	tail  bool
-	// serial: every statement of a serial table, in order.
-	serial chan queued
-}
+// job is one table for a worker: its INSERTs and ALTERs, in order.
+type job struct{ table *tableLoad }
 
 // tableLoad is a table being loaded.
 type tableLoad struct {
-	name    string
-	inserts sync.WaitGroup // its INSERTs queued or running
+	name   string
+	stream *tableStream
+	// loadData: its INSERTs may become LOAD DATA if its columns allow
+	// (the server allows LOAD DATA LOCAL, the session has backslash
+	// escapes).
+	loadData bool
 }
 
 // parallel is one ParallelOptions.Load in progress.
@@ -88,6 +90,9 @@ type parallel struct {
 	cancel context.CancelCauseFunc
 	work   chan job
 	queued sync.WaitGroup // jobs not finished yet
+	budget memBudget
+	files  spillFiles
+	infile bool // the server allows LOAD DATA LOCAL INFILE
 
 	mu       sync.Mutex // guards what follows
 	st       Stats
@@ -113,8 +118,18 @@ func (o ParallelOptions) Load(ctx context.Context, conn *sql.Conn, r io.Reader, 
 	}
 	cctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	p := &parallel{o: o, ctx: cctx, cancel: cancel, work: make(chan job, 2*o.Threads), progress: progress}
+	p := &parallel{o: o, ctx: cctx, cancel: cancel, work: make(chan job, 1024), progress: progress}
+	p.budget.limit = o.MemoryBudget
+	if p.budget.limit <= 0 {
+		p.budget.limit = int64(o.Threads) * 8 << 20
+	}
+	p.files.dir = o.TempDir
 	p.st.Threads = o.Threads
+	var infile sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT @@GLOBAL.local_infile").Scan(&infile); err == nil {
+		p.infile = infile.Int64 == 1
+	}
+	p.st.LocalInfileOff = !p.infile
 
 	var workers sync.WaitGroup
 	for range o.Threads {
@@ -129,15 +144,20 @@ func (o ParallelOptions) Load(ctx context.Context, conn *sql.Conn, r io.Reader, 
 	}
 	close(p.work)
 	workers.Wait()
+	rmErr := p.files.removeAll()
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.st.RewrittenDefiners = l.st.RewrittenDefiners
+	p.st.SpillBytes = p.files.bytes.Load()
 	if err := p.failed(); err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return p.st, fmt.Errorf("load stopped after %d statements: %w", p.st.Statements, cerr)
 		}
 		return p.st, err
+	}
+	if rmErr != nil {
+		return p.st, fmt.Errorf("remove the read-ahead files: %w", rmErr)
 	}
 	if end := l.sc.Offset(); end != p.st.Bytes { // comments after the last statement
 		p.st.Bytes = end
@@ -164,16 +184,17 @@ func (p *parallel) report() {
 	}
 }
 
-// add counts statements run or skipped, rows inserted, input bytes done
-// and tables finished, and reports progress; table is the table the
-// statement was about ("" if none).
-func (p *parallel) add(table string, statements, skipped, rows, bytes, tables int64) {
+// add counts statements run or skipped, rows inserted (fast of them with
+// LOAD DATA), input bytes done and tables finished, and reports progress;
+// table is the table the statement was about ("" if none).
+func (p *parallel) add(table string, statements, skipped, rows, fast, bytes, tables int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.st.Table = table
 	p.st.Statements += statements
 	p.st.Skipped += skipped
 	p.st.Rows += rows
+	p.st.LoadDataRows += fast
 	p.st.Bytes += bytes
 	p.st.Tables += tables
 	p.report()
@@ -183,29 +204,18 @@ func (p *parallel) add(table string, statements, skipped, rows, bytes, tables in
 // the script ends or the load fails.
 func (p *parallel) dispatch(l *loader, main *sql.Conn) error {
 	var cur *tableLoad
-	var serial chan queued
-	var tail []queued
 	inTail := false
 	var prevEnd int64
-	// endTable queues what the current table still needs done.
+	// endTable closes the stream of the table being read.
 	endTable := func() error {
 		if cur == nil {
 			return nil
 		}
 		t := cur
 		cur = nil
-		if serial != nil {
-			close(serial)
-			serial = nil
-			return nil
-		}
-		return p.enqueue(job{table: t, stmts: tail, tail: true})
+		return t.stream.end(&p.files)
 	}
-	defer func() {
-		if serial != nil { // the load failed: let its worker finish
-			close(serial)
-		}
-	}()
+	defer func() { _ = endTable() }() // the load failed: let its worker finish
 
 	for l.sc.Scan() {
 		if err := p.failed(); err != nil {
@@ -219,29 +229,16 @@ func (p *parallel) dispatch(l *loader, main *sql.Conn) error {
 			return err
 		}
 		if text == nil {
-			p.add("", 0, 1, 0, span, 0)
+			p.add("", 0, 1, 0, 0, span, 0)
 			continue
 		}
 		op, name := tableOpOf(text)
 		inSection := cur != nil && name == cur.name
-		switch {
-		case op == opInsert && inSection && !inTail, op == opAddIndex && inSection:
-			stmt.Text = bytes.Clone(text)
-			q := queued{stmt: stmt, kind: k, span: span}
-			switch {
-			case serial != nil:
-				if err := p.send(serial, q); err != nil {
-					return err
-				}
-			case op == opAddIndex:
-				inTail = true
-				tail = append(tail, q)
-			default:
-				cur.inserts.Add(1)
-				if err := p.enqueue(job{table: cur, stmts: []queued{q}}); err != nil {
-					cur.inserts.Done()
-					return err
-				}
+		if op == opInsert && inSection && !inTail || op == opAddIndex && inSection {
+			inTail = inTail || op == opAddIndex
+			stmt.Text = text
+			if err := cur.stream.push(queued{stmt: stmt, kind: k, span: span}, &p.budget, &p.files); err != nil {
+				return err
 			}
 			continue
 		}
@@ -276,14 +273,13 @@ func (p *parallel) dispatch(l *loader, main *sql.Conn) error {
 		if err := l.afterSet(p.ctx, main, k, text, stmt); err != nil {
 			return err
 		}
-		p.add(name, 1, 0, 0, span, 0)
+		p.add(name, 1, 0, 0, 0, span, 0)
 		if op == opCreateTable {
-			cur, tail, inTail = &tableLoad{name: name}, nil, false
-			if !parallelSafe(text) {
-				serial = make(chan queued, 4)
-				if err := p.enqueue(job{table: cur, serial: serial}); err != nil {
-					return err
-				}
+			cur = &tableLoad{name: name, stream: &tableStream{mem: make(chan queued, 1024)},
+				loadData: p.infile && !strings.Contains(l.mode, "NO_BACKSLASH_ESCAPES")}
+			inTail = false
+			if err := p.enqueue(job{table: cur}); err != nil {
+				return err
 			}
 		}
 	}
@@ -309,79 +305,118 @@ func (p *parallel) enqueue(j job) error {
 	}
 }
 
-// send hands a serial table's statement to its worker.
-func (p *parallel) send(ch chan queued, q queued) error {
-	select {
-	case ch <- q:
-		return nil
-	case <-p.ctx.Done():
-		return context.Cause(p.ctx)
-	}
-}
-
-// worker runs jobs on its own connection until the work channel closes.
-// Once the load has failed it still takes every job (and drains serial
-// tables) without running anything, so that nobody waits for it.
+// worker loads tables on its own connection until the work channel
+// closes. Once the load has failed it still takes every job (and drains
+// its statements) without running anything, so that nobody waits for it.
 func (p *parallel) worker() {
-	var conn *sql.Conn
-	applied := 0
+	w := &worker{p: p}
 	defer func() {
-		if conn == nil {
+		if w.conn == nil {
 			return
 		}
 		if p.o.Release != nil {
-			p.o.Release(conn)
+			p.o.Release(w.conn)
 		} else {
-			_ = conn.Close()
+			_ = w.conn.Close()
 		}
 	}()
-	run := func(q queued) (int64, bool) {
-		if p.failed() != nil {
-			return 0, false
-		}
-		if conn == nil {
-			c, err := p.o.Open(p.ctx)
-			if err != nil {
-				p.fail(fmt.Errorf("open a load connection: %w", err))
-				return 0, false
-			}
-			conn = c
-		}
-		if err := p.catchUp(conn, &applied); err != nil {
-			p.fail(err)
-			return 0, false
-		}
-		n, err := execStatement(p.ctx, conn, q.stmt, q.stmt.Text, q.kind)
-		if err != nil {
-			p.fail(err) // the first error stays the cause
-			return 0, false
-		}
-		return n, true
-	}
-	one := func(t *tableLoad, q queued) {
-		if n, ok := run(q); ok {
-			p.add(t.name, 1, 0, n, q.span, 0)
-		}
-	}
 	for j := range p.work {
-		switch {
-		case j.serial != nil:
-			for q := range j.serial {
-				one(j.table, q)
-			}
-			p.add(j.table.name, 0, 0, 0, 0, 1)
-		case j.tail:
-			j.table.inserts.Wait()
-			for _, q := range j.stmts {
-				one(j.table, q)
-			}
-			p.add(j.table.name, 0, 0, 0, 0, 1)
-		default:
-			one(j.table, j.stmts[0])
-			j.table.inserts.Done()
-		}
+		w.table(j.table)
 		p.queued.Done()
 	}
+}
+
+// worker is one load connection and what it knows.
+type worker struct {
+	p       *parallel
+	conn    *sql.Conn
+	applied int    // SET statements of p.session run on conn
+	buf     []byte // LOAD DATA rows
+}
+
+// table loads t's statements: those in memory, then those read ahead to
+// its file.
+func (w *worker) table(t *tableLoad) {
+	p := w.p
+	eligible := -1 // unknown
+	for q := range t.stream.mem {
+		p.budget.give(int64(len(q.stmt.Text)))
+		w.run(t, q, &eligible)
+	}
+	if f := t.stream.spill; f != nil {
+		if p.failed() == nil {
+			r, err := newSpillReader(f, t.stream.spilled)
+			for err == nil && p.failed() == nil {
+				var q queued
+				var ok bool
+				if q, ok, err = r.next(); ok {
+					w.run(t, q, &eligible)
+				} else if err == nil {
+					break
+				}
+			}
+			if err != nil {
+				p.fail(err)
+			}
+		}
+		if err := p.files.remove(f); err != nil && p.failed() == nil {
+			p.fail(fmt.Errorf("remove the read-ahead file: %w", err))
+		}
+	}
+	if p.failed() == nil {
+		p.add(t.name, 0, 0, 0, 0, 0, 1)
+	}
+}
+
+// run runs one statement of t; eligible caches whether t's INSERTs may go
+// as LOAD DATA (-1: not asked yet).
+func (w *worker) run(t *tableLoad, q queued, eligible *int) {
+	p := w.p
+	if p.failed() != nil {
+		return
+	}
+	if w.conn == nil {
+		c, err := p.o.Open(p.ctx)
+		if err != nil {
+			p.fail(fmt.Errorf("open a load connection: %w", err))
+			return
+		}
+		w.conn = c
+	}
+	if err := p.catchUp(w.conn, &w.applied); err != nil {
+		p.fail(err)
+		return
+	}
+	if q.kind == kindInsert && t.loadData {
+		if *eligible < 0 {
+			ok, err := loadDataEligible(p.ctx, w.conn, t.name)
+			if err != nil {
+				p.fail(err)
+				return
+			}
+			*eligible = 0
+			if ok {
+				*eligible = 1
+			}
+		}
+		if *eligible == 1 {
+			n, done, err := loadData(p.ctx, w.conn, q.stmt, &w.buf)
+			if err != nil {
+				p.fail(err)
+				return
+			}
+			if done {
+				p.add(t.name, 1, 0, n, n, q.span, 0)
+				return
+			}
+		}
+	}
+	n, err := execStatement(p.ctx, w.conn, q.stmt, q.stmt.Text, q.kind)
+	if err != nil {
+		p.fail(err) // the first error stays the cause
+		return
+	}
+	p.add(t.name, 1, 0, n, 0, q.span, 0)
 }
 
 // catchUp runs on conn the SET statements it has not run yet.
@@ -396,14 +431,4 @@ func (p *parallel) catchUp(conn *sql.Conn, applied *int) error {
 		*applied++
 	}
 	return nil
-}
-
-// parallelSafe reports whether the rows of the table a CREATE TABLE
-// statement (as SHOW CREATE TABLE writes it) defines may be inserted from
-// several connections at once and come out the same: an InnoDB table with
-// a primary key, not system-versioned.
-func parallelSafe(create []byte) bool {
-	return bytes.Contains(create, []byte("\n  PRIMARY KEY (")) &&
-		bytes.Contains(create, []byte(") ENGINE=InnoDB")) &&
-		!bytes.Contains(create, []byte("WITH SYSTEM VERSIONING"))
 }
