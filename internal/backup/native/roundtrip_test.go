@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -40,6 +41,18 @@ var fixtureSchema = []string{
 		"`pt` POINT NULL, `ip` INET6 NULL, `uu` UUID NULL," +
 		"`gv` BIGINT AS (`i` * 2) VIRTUAL, `gs` VARCHAR(300) AS (CONCAT(`vc`, '!')) STORED," +
 		"`inv` INT INVISIBLE DEFAULT 7)",
+	// plain: every column type whose rows the parallel loader sends as LOAD
+	// DATA, with the same edge values as alltypes (a generated and an
+	// invisible column, latin1, escapes, zero dates, \N as text).
+	"CREATE TABLE `plain` (" +
+		"`id` BIGINT UNSIGNED NOT NULL PRIMARY KEY, `ti` TINYINT, `bu` BIGINT UNSIGNED, `zf` INT(6) UNSIGNED ZEROFILL, `d65` DECIMAL(65,30)," +
+		"`dt` DATE, `dtm` DATETIME, `dtm6` DATETIME(6), `ts6` TIMESTAMP(6) NULL DEFAULT NULL, `tm6` TIME(6)," +
+		"`ch` CHAR(10), `vc` VARCHAR(300), `tx` TEXT, `lt` LONGTEXT, `lat` VARCHAR(40) CHARACTER SET latin1," +
+		"`en` ENUM('a','b','c d','it''s'), `st` SET('x','y','z')," +
+		"`gs` VARCHAR(310) AS (CONCAT(`vc`, '!')) STORED, `inv` INT INVISIBLE DEFAULT 7)",
+	// years: as a number, YEAR 0 is 0000; as LOAD DATA's text it would be
+	// 2000, so its rows must stay INSERTs.
+	"CREATE TABLE `years` (`id` INT NOT NULL PRIMARY KEY, `yr` YEAR)",
 	"CREATE TABLE `order` (`id` INT NOT NULL PRIMARY KEY, `select` VARCHAR(10), `from` INT, `key` INT)",
 	// No primary key, but a unique NOT NULL key: ordered by it.
 	"CREATE TABLE `select` (`where` INT NOT NULL, `group` VARCHAR(5) NOT NULL, UNIQUE KEY `u` (`group`, `where`))",
@@ -162,6 +175,33 @@ func createFixture(t *testing.T, srv testenv.MySQLServer, name string) {
 	if _, err := c.ExecContext(ctx, "INSERT INTO `alltypes` (`id`, `vc`, `tx`, `lt`, `lat`, `vb`, `bl`, `lb`) VALUES (6, ?, ?, ?, ?, ?, ?, ?)",
 		testText, strings.Repeat("x", 5000)+"é", string(allASCII()), "café Ñ ¿?", allBytes(), []byte{0}, bytes.Repeat([]byte{0, 0xff, '\'', '\\'}, 1000)); err != nil {
 		t.Fatalf("insert text row: %v", err)
+	}
+	mustExec(t, c,
+		"INSERT INTO `years` VALUES (1, 0), (2, 1901), (3, 2155), (4, NULL), (5, 70)",
+		"INSERT INTO `plain` (`id`) VALUES (1)",
+		"INSERT INTO `plain` (`id`, `ch`, `vc`, `tx`, `lt`, `lat`, `en`, `st`) VALUES (2, '', '', '', '', '', '', '')",
+		"INSERT INTO `plain` (`id`, `ti`, `bu`, `zf`, `d65`, `dt`, `dtm`, `dtm6`, `ts6`, `tm6`, `ch`, `en`, `st`, `inv`) VALUES "+
+			"(3, -128, 18446744073709551615, 42, '-12345678901234567890123456789012345.123456789012345678901234567890',"+
+			"'0000-00-00', '0000-00-00 00:00:00', '2024-02-29 23:59:59.999999', '2024-03-31 01:30:00.123456', '-838:59:59.000000',"+
+			"'it''s  ', 'it''s', 'x,z', -1)",
+		"INSERT INTO `plain` (`id`, `tm6`, `dtm6`, `ts6`, `dt`) VALUES "+
+			"(4, '838:59:59.999999', '1000-01-01 00:00:00.000001', '1970-01-01 05:30:01.000000', '9999-12-31'),"+
+			"(5, '-00:00:00.000001', '2024-01-01 12:00:00.5', NULL, '2024-01-01')",
+	)
+	if _, err := c.ExecContext(ctx, "INSERT INTO `plain` (`id`, `vc`, `tx`, `lt`, `lat`) VALUES (6, ?, ?, ?, ?)",
+		testText, string(allASCII()), `\N \% \_ NULL \\N`+"\t", "café Ñ ¿?"); err != nil {
+		t.Fatalf("insert plain text row: %v", err)
+	}
+	if _, err := c.ExecContext(ctx, "INSERT INTO `plain` (`id`, `vc`) VALUES (7, ?), (8, ?), (9, ?)", `\N`, "NULL", "\t"); err != nil {
+		t.Fatalf("insert plain text row: %v", err)
+	}
+	rndPlain := rand.New(rand.NewPCG(3, 4))
+	for i := range 300 {
+		if _, err := c.ExecContext(ctx, "INSERT INTO `plain` (`id`, `bu`, `vc`, `tx`, `dtm6`, `d65`) VALUES (?, ?, ?, ?, ?, ?)",
+			100+i, rndPlain.Uint64()>>1, randomText(rndPlain), randomText(rndPlain), fmt.Sprintf("2020-01-02 03:04:05.%06d", rndPlain.IntN(1000000)),
+			fmt.Sprintf("%d.%d", rndPlain.Int64(), rndPlain.Uint64())); err != nil {
+			t.Fatalf("insert random plain row: %v", err)
+		}
 	}
 	// Float edges, sent as binary parameters: exact bits.
 	floats := []float32{math.MaxFloat32, math.SmallestNonzeroFloat32, 16777217, float32(math.Copysign(0, -1)), 1e-30, -1.17549435e-38}
@@ -364,7 +404,7 @@ func TestRoundTrip(t *testing.T) {
 				t.Errorf("table %s: info says %d rows, source has %d", ti.Name, ti.Rows, n)
 			}
 		}
-		want := []string{"alltypes", "big", "child", "composite", "empty", "idx_a", "idx_ab", "idx_b", "line\nbreak", "myisam_t", "nopk", "order", "parent", "select", "tëst.tbl", "we`ird name"}
+		want := []string{"alltypes", "big", "child", "composite", "empty", "idx_a", "idx_ab", "idx_b", "line\nbreak", "myisam_t", "nopk", "order", "parent", "plain", "select", "tëst.tbl", "we`ird name", "years"}
 		if !slices.Equal(names, want) {
 			t.Errorf("tables %q, want %q", names, want)
 		}
@@ -402,7 +442,8 @@ func TestRoundTrip(t *testing.T) {
 		}},
 		{"parallel loader", func(t *testing.T, dst string) {
 			db := srv.Open(t, dst)
-			po := sqlload.ParallelOptions{Threads: 3,
+			// MemoryBudget 1: every statement waits in a read-ahead file.
+			po := sqlload.ParallelOptions{Threads: 3, MemoryBudget: 1, TempDir: t.TempDir(),
 				Open:    func(ctx context.Context) (*sql.Conn, error) { return db.Conn(ctx) },
 				Release: func(c *sql.Conn) { _ = c.Raw(func(any) error { return driver.ErrBadConn }); _ = c.Close() },
 			}
@@ -416,6 +457,24 @@ func TestRoundTrip(t *testing.T) {
 			}
 			if st.Threads != 3 || st.Tables != int64(len(info.Tables)) || st.Rows != rows || st.Bytes != int64(len(sqlText)) {
 				t.Errorf("parallel load: %+v, want 3 threads, %d tables, %d rows, %d bytes", st, len(info.Tables), rows, len(sqlText))
+			}
+			// Every table whose columns LOAD DATA takes had its rows sent
+			// that way; alltypes (floats, binary, JSON …), big (a BLOB),
+			// idx_a (a POINT) and years (YEAR) kept their INSERTs.
+			fast := rows
+			for _, ti := range info.Tables {
+				if ti.Name == "alltypes" || ti.Name == "big" || ti.Name == "idx_a" || ti.Name == "years" {
+					fast -= ti.Rows
+				}
+			}
+			if st.SpillBytes == 0 {
+				t.Errorf("nothing was read ahead to a file")
+			}
+			if left, _ := os.ReadDir(po.TempDir); len(left) != 0 {
+				t.Errorf("read-ahead files left behind: %v", left)
+			}
+			if st.LoadDataRows != fast || st.LocalInfileOff {
+				t.Errorf("parallel load sent %d rows as LOAD DATA (local_infile off: %v), want %d", st.LoadDataRows, st.LocalInfileOff, fast)
 			}
 		}},
 	}
@@ -518,7 +577,12 @@ func TestRoundTrip(t *testing.T) {
 					al, bl := strings.Split(a, "\n"), strings.Split(b, "\n")
 					for i := range min(len(al), len(bl)) {
 						if al[i] != bl[i] {
-							t.Fatalf("dumps differ first at line %d:\n%.300q\n%.300q", i+1, al[i], bl[i])
+							j := 0
+							for j < min(len(al[i]), len(bl[i])) && al[i][j] == bl[i][j] {
+								j++
+							}
+							j = max(0, j-60)
+							t.Fatalf("dumps differ first at line %d, byte %d:\n%.300q\n%.300q", i+1, j+60, al[i][j:], bl[i][j:])
 						}
 					}
 					t.Fatalf("dumps differ in length: %d vs %d lines", len(al), len(bl))

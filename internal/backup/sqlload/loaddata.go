@@ -24,10 +24,11 @@ import (
 // on the client, for the tables where that conversion is exact:
 //
 //   - only the column types whose text form the server reads the same way
-//     in both (integers, DECIMAL, the date and time types, YEAR, CHAR,
+//     in both (integers, DECIMAL, DATE, DATETIME, TIMESTAMP, TIME, CHAR,
 //     VARCHAR, the TEXT types, ENUM and SET); a table with any other
-//     column (FLOAT/DOUBLE, BIT, binary strings and BLOBs, spatial, JSON,
-//     INET/UUID, …) keeps its INSERTs;
+//     column keeps its INSERTs: FLOAT/DOUBLE, BIT, binary strings and
+//     BLOBs, spatial, JSON, INET/UUID, and YEAR (whose number 0 is the
+//     year 0000, but whose string '0' is 2000);
 //   - only INSERTs with an explicit column list whose values are NULL,
 //     numbers or quoted strings, under a session without
 //     NO_BACKSLASH_ESCAPES; anything else in a statement sends that
@@ -47,7 +48,7 @@ import (
 // stores exactly as an INSERT would.
 var loadDataTypes = map[string]bool{
 	"tinyint": true, "smallint": true, "mediumint": true, "int": true, "bigint": true, "decimal": true,
-	"date": true, "datetime": true, "timestamp": true, "time": true, "year": true,
+	"date": true, "datetime": true, "timestamp": true, "time": true,
 	"char": true, "varchar": true, "tinytext": true, "text": true, "mediumtext": true, "longtext": true,
 	"enum": true, "set": true,
 }
@@ -228,13 +229,9 @@ func appendField(out, p []byte) ([]byte, []byte, bool) {
 		out, p = append(out, '\\', 'N'), p[4:]
 		return out, p, len(p) == 0 || p[0] == ',' || p[0] == ')'
 	}
-	// A number: digits, sign, point and exponent, as the server printed
-	// it. Its text goes to the column unchanged, as the INSERT's literal
-	// would.
-	i := 0
-	for i < len(p) && isNumberByte(p[i]) {
-		i++
-	}
+	// A number as the server printed it: its text goes to the column
+	// unchanged, as the INSERT's literal would.
+	i := numberLen(p)
 	// Whatever follows must end the value: 0x1F, b'1', an identifier
 	// or an expression are not converted.
 	if i == 0 || i < len(p) && p[i] != ',' && p[i] != ')' {
@@ -243,8 +240,40 @@ func appendField(out, p []byte) ([]byte, []byte, bool) {
 	return append(out, p[:i]...), p[i:], true
 }
 
-func isNumberByte(c byte) bool {
-	return c >= '0' && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+// numberLen is the length of the number literal p starts with:
+// -?digits(.digits)?([eE][-+]?digits)?, or 0.
+func numberLen(p []byte) int {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(p) && p[i] >= '0' && p[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(p) && p[i] == '-' {
+		i++
+	}
+	if digits() == 0 {
+		return 0
+	}
+	if i < len(p) && p[i] == '.' {
+		i++
+		if digits() == 0 {
+			return 0
+		}
+	}
+	if i < len(p) && (p[i] == 'e' || p[i] == 'E') {
+		i++
+		if i < len(p) && (p[i] == '-' || p[i] == '+') {
+			i++
+		}
+		if digits() == 0 {
+			return 0
+		}
+	}
+	return i
 }
 
 // appendString decodes the body of a quoted string literal (p starts after
