@@ -99,8 +99,15 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintln(a.stderr, "warning:", w)
 		}
 	}
-	fmt.Fprintf(a.stdout, "restored %s into %s: %d tables, %d rows, %s SQL in %s (%d connections)\n", res.Name, res.Database,
-		res.Stats.Tables, res.Stats.Rows, units.Bytes(res.Stats.Bytes), res.Elapsed.Round(time.Millisecond), res.Stats.Threads)
+	how := fmt.Sprintf("%d connections", res.Stats.Threads)
+	if n := res.Stats.LoadDataRows; n > 0 {
+		how += fmt.Sprintf(", %d rows as LOAD DATA", n)
+	}
+	if n := res.Stats.SpillBytes; n > 0 {
+		how += ", " + units.Bytes(n) + " read ahead to temporary files"
+	}
+	fmt.Fprintf(a.stdout, "restored %s into %s: %d tables, %d rows, %s SQL in %s (%s)\n", res.Name, res.Database,
+		res.Stats.Tables, res.Stats.Rows, units.Bytes(res.Stats.Bytes), res.Elapsed.Round(time.Millisecond), how)
 	fmt.Fprintf(a.stdout, "measured RTO: %s from the command's start to a usable database (not counting the confirmation)\n",
 		(time.Since(started) - waited).Round(100*time.Millisecond))
 	return nil

@@ -518,4 +518,23 @@ func TestMysqldumpEngineBackup(t *testing.T) {
 		t.Fatalf("restore result: %+v", res)
 	}
 	sameChecksums(t, "restore of a mysqldump-engine backup", want, checksums(t, srv, target))
+
+	// A database holding an interrupted restore's marker is not backed
+	// up, whatever the engine.
+	if _, err := srcDB.ExecContext(ctx, "CREATE TABLE `"+backup.RestoreMarker+"` (`backup` VARCHAR(255) NOT NULL, `started_at` DATETIME NOT NULL)"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := srcDB.ExecContext(ctx, "INSERT INTO `"+backup.RestoreMarker+"` VALUES ('pos-20261129T010000Z.sql.gz', UTC_TIMESTAMP())"); err != nil {
+		t.Fatal(err)
+	}
+	before, err := m.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Run(ctx, backup.RunOptions{}); err == nil || !strings.Contains(err.Error(), "interrupted restore of pos-20261129T010000Z.sql.gz") {
+		t.Fatalf("backup of a half-restored database: %v, want a refusal naming the interrupted restore", err)
+	}
+	if after, err := m.List(ctx); err != nil || len(after.Backups) != len(before.Backups) || len(after.Temps) != 0 {
+		t.Fatalf("backups after the refusal: %+v (%v), before: %+v", after, err, before)
+	}
 }

@@ -10,12 +10,9 @@ import (
 	"github.com/klauspost/compress/gzip"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup/sqlload"
+	"github.com/cantina-pos/cantina-ops/internal/config"
 	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
 )
-
-// DefaultRestoreThreads is the number of load connections when
-// Manager.RestoreThreads is 0.
-const DefaultRestoreThreads = 2
 
 // bulkInsertBuffer is the load sessions' bulk_insert_buffer_size.
 const bulkInsertBuffer = 64 << 20
@@ -96,7 +93,7 @@ func (m *Manager) loadConn(ctx context.Context, database string) (*sql.Conn, boo
 }
 
 // loadThreads is the number of worker connections for a load: threads,
-// else m.RestoreThreads, else DefaultRestoreThreads, but no more than
+// else m.RestoreThreads, else config.DefaultRestoreThreads, but no more than
 // m.DB's pool has free beside the ones in use (the backup lock and the
 // main load connection), so a small pool cannot deadlock a restore.
 func (m *Manager) loadThreads(threads int) int {
@@ -104,7 +101,7 @@ func (m *Manager) loadThreads(threads int) int {
 		threads = m.RestoreThreads
 	}
 	if threads <= 0 {
-		threads = DefaultRestoreThreads
+		threads = config.DefaultRestoreThreads()
 	}
 	if st := m.DB.Stats(); st.MaxOpenConnections > 0 {
 		threads = min(threads, st.MaxOpenConnections-st.InUse)
@@ -186,6 +183,21 @@ func interruptedRestore(ctx context.Context, db *sql.DB, database string) (strin
 		return "", fmt.Errorf("read the mark of an interrupted restore in %s: %w", database, err)
 	}
 	return name, nil
+}
+
+// interruptedRestoreOf is interruptedRestore for a database that may not
+// hold the marker: "" when it does not.
+func interruptedRestoreOf(ctx context.Context, db *sql.DB, database string) (string, error) {
+	var n int
+	err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
+		database, RestoreMarker).Scan(&n)
+	if err != nil {
+		return "", fmt.Errorf("look for the mark of an interrupted restore: %w", err)
+	}
+	if n == 0 {
+		return "", nil
+	}
+	return interruptedRestore(ctx, db, database)
 }
 
 // binlogOn reports whether the server writes a binary log (false when it

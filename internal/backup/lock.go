@@ -46,7 +46,19 @@ func (m *Manager) Running(ctx context.Context) (bool, error) {
 type dbLock struct {
 	conn *sql.Conn
 	name string
+	stop chan struct{} // closed by Release
+	done chan struct{} // closed when the keep-alive has stopped
 }
+
+// Lock connections: the server drops one idle for lockIdleTimeout, which
+// frees its lock; a held lock pings every lockKeepAlive. A client that
+// vanishes without closing its connection (a host that lost power or its
+// network) so blocks the next backup or restore for minutes, not for
+// a day.
+var (
+	lockIdleTimeout = 5 * time.Minute
+	lockKeepAlive   = time.Minute
+)
 
 // acquireLock takes the named lock of database on a dedicated connection of
 // db, without waiting: a busy lock is ErrBackupRunning. The lock lives as
@@ -57,9 +69,7 @@ func acquireLock(ctx context.Context, db *sql.DB, database string) (*dbLock, err
 		return nil, fmt.Errorf("connect to the database for the backup lock: %w", err)
 	}
 	name := LockName(database)
-	// The lock connection is idle while the dump runs; keep the server from
-	// closing it (and so freeing the lock) for a day.
-	_, _ = conn.ExecContext(ctx, "SET SESSION wait_timeout = 86400")
+	_, _ = conn.ExecContext(ctx, fmt.Sprintf("SET SESSION wait_timeout = %d", int(lockIdleTimeout/time.Second)))
 	var got sql.NullInt64
 	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", name).Scan(&got); err != nil {
 		discardConn(conn)
@@ -73,11 +83,32 @@ func acquireLock(ctx context.Context, db *sql.DB, database string) (*dbLock, err
 		discardConn(conn)
 		return nil, fmt.Errorf("%s: %w", database, ErrBackupRunning)
 	}
-	return &dbLock{conn: conn, name: name}, nil
+	l := &dbLock{conn: conn, name: name, stop: make(chan struct{}), done: make(chan struct{})}
+	go l.keepAlive(lockKeepAlive)
+	return l, nil
+}
+
+// keepAlive pings the lock's connection every period until Release.
+func (l *dbLock) keepAlive(period time.Duration) {
+	defer close(l.done)
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			_, _ = l.conn.ExecContext(ctx, "DO 1")
+			cancel()
+		}
+	}
 }
 
 // Release frees the lock, even when the caller's context is done.
 func (l *dbLock) Release() {
+	close(l.stop)
+	<-l.done
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, _ = l.conn.ExecContext(ctx, "DO RELEASE_LOCK(?)", l.name)

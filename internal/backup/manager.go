@@ -56,7 +56,7 @@ type Manager struct {
 	ScratchGrace time.Duration
 	// RestoreThreads is how many connections Restore and the restore drill
 	// load a native dump's tables with (RESTORE_THREADS); 1 loads it in
-	// order on one, 0 means DefaultRestoreThreads. It is capped by what
+	// order on one, 0 means config.DefaultRestoreThreads(). It is capped by what
 	// DB's pool allows.
 	RestoreThreads int
 	// CompressionLevel is the gzip level, 1–9; 0 means

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -42,6 +43,9 @@ import (
 //
 // The server must allow it (local_infile=ON, MariaDB's default); when it
 // does not, every row goes as an INSERT and Stats.LocalInfile says so.
+
+// errLocalInfileRefused: the server refused LOAD DATA LOCAL INFILE.
+var errLocalInfileRefused = errors.New("the server refused LOAD DATA LOCAL INFILE")
 
 // loadDataTypes are the DATA_TYPEs of information_schema.COLUMNS whose
 // values the native dump writes as numbers or quoted strings that LOAD DATA
@@ -100,6 +104,13 @@ func loadData(ctx context.Context, conn *sql.Conn, stmt Statement, buf *[]byte) 
 	if err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return 0, true, fmt.Errorf("load stopped at statement %d: %w", stmt.Number, cerr)
+		}
+		var me *mysql.MySQLError
+		if errors.As(err, &me) && (me.Number == 1148 || me.Number == 4166) {
+			// ER_NOT_ALLOWED_COMMAND, ER_LOAD_INFILE_CAPABILITY_DISABLED:
+			// local_infile was turned off since the load asked, or a
+			// proxy refuses it. Nothing was loaded.
+			return 0, false, errLocalInfileRefused
 		}
 		return 0, true, statementError(stmt, fmt.Errorf("as LOAD DATA LOCAL INFILE: %w", err))
 	}

@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // NativeHeader starts every dump of cantina-ops' native engine: a script
@@ -93,6 +95,8 @@ type parallel struct {
 	budget memBudget
 	files  spillFiles
 	infile bool // the server allows LOAD DATA LOCAL INFILE
+	// infileRefused: it refused one all the same (see loadData).
+	infileRefused atomic.Bool
 
 	mu       sync.Mutex // guards what follows
 	st       Stats
@@ -150,6 +154,7 @@ func (o ParallelOptions) Load(ctx context.Context, conn *sql.Conn, r io.Reader, 
 	defer p.mu.Unlock()
 	p.st.RewrittenDefiners = l.st.RewrittenDefiners
 	p.st.SpillBytes = p.files.bytes.Load()
+	p.st.LocalInfileOff = p.st.LocalInfileOff || p.infileRefused.Load()
 	if err := p.failed(); err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return p.st, fmt.Errorf("load stopped after %d statements: %w", p.st.Statements, cerr)
@@ -399,8 +404,13 @@ func (w *worker) run(t *tableLoad, q queued, eligible *int) {
 				*eligible = 1
 			}
 		}
-		if *eligible == 1 {
+		if *eligible == 1 && !p.infileRefused.Load() {
 			n, done, err := loadData(p.ctx, w.conn, q.stmt, &w.buf)
+			if errors.Is(err, errLocalInfileRefused) {
+				// Every row from now on goes as an INSERT.
+				p.infileRefused.Store(true)
+				err = nil
+			}
 			if err != nil {
 				p.fail(err)
 				return
