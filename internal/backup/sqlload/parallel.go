@@ -43,8 +43,8 @@ const NativeHeader = "-- cantina-ops native dump ("
 //
 // Memory stays bounded: statements waiting for a worker take at most
 // MemoryBudget, and the rest of their table goes to a temporary file
-// (compressed with S2, about a third of the SQL's size; removed as soon as
-// its table is loaded). Any other script (mysqldump's, which changes
+// (compressed with S2: at most about a third of the SQL's size; removed
+// when the load ends). Any other script (mysqldump's, which changes
 // session settings between tables) is loaded sequentially on the main
 // connection, as Load does, and Stats.Threads says 1.
 type ParallelOptions struct {
@@ -93,7 +93,7 @@ type parallel struct {
 	work   chan job
 	queued sync.WaitGroup // jobs not finished yet
 	budget memBudget
-	files  spillFiles
+	file   spillFile
 	infile bool // the server allows LOAD DATA LOCAL INFILE
 	// infileRefused: it refused one all the same (see loadData).
 	infileRefused atomic.Bool
@@ -127,7 +127,7 @@ func (o ParallelOptions) Load(ctx context.Context, conn *sql.Conn, r io.Reader, 
 	if p.budget.limit <= 0 {
 		p.budget.limit = int64(o.Threads) * 8 << 20
 	}
-	p.files.dir = o.TempDir
+	p.file.dir = o.TempDir
 	p.st.Threads = o.Threads
 	var infile sql.NullInt64
 	if err := conn.QueryRowContext(ctx, "SELECT @@GLOBAL.local_infile").Scan(&infile); err == nil {
@@ -148,12 +148,13 @@ func (o ParallelOptions) Load(ctx context.Context, conn *sql.Conn, r io.Reader, 
 	}
 	close(p.work)
 	workers.Wait()
-	rmErr := p.files.removeAll()
+	spilled := p.file.off
+	rmErr := p.file.remove()
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.st.RewrittenDefiners = l.st.RewrittenDefiners
-	p.st.SpillBytes = p.files.bytes.Load()
+	p.st.SpillBytes = spilled
 	p.st.LocalInfileOff = p.st.LocalInfileOff || p.infileRefused.Load()
 	if err := p.failed(); err != nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -218,7 +219,7 @@ func (p *parallel) dispatch(l *loader, main *sql.Conn) error {
 		}
 		t := cur
 		cur = nil
-		return t.stream.end(&p.files)
+		return t.stream.close(&p.file)
 	}
 	defer func() { _ = endTable() }() // the load failed: let its worker finish
 
@@ -242,7 +243,7 @@ func (p *parallel) dispatch(l *loader, main *sql.Conn) error {
 		if op == opInsert && inSection && !inTail || op == opAddIndex && inSection {
 			inTail = inTail || op == opAddIndex
 			stmt.Text = text
-			if err := cur.stream.push(queued{stmt: stmt, kind: k, span: span}, &p.budget, &p.files); err != nil {
+			if err := cur.stream.push(queued{stmt: stmt, kind: k, span: span}, &p.budget, &p.file); err != nil {
 				return err
 			}
 			continue
@@ -280,7 +281,7 @@ func (p *parallel) dispatch(l *loader, main *sql.Conn) error {
 		}
 		p.add(name, 1, 0, 0, 0, span, 0)
 		if op == opCreateTable {
-			cur = &tableLoad{name: name, stream: &tableStream{mem: make(chan queued, 1024)},
+			cur = &tableLoad{name: name, stream: &tableStream{mem: make(chan queued, 64)},
 				loadData: p.infile && !strings.Contains(l.mode, "NO_BACKSLASH_ESCAPES")}
 			inTail = false
 			if err := p.enqueue(job{table: cur}); err != nil {
@@ -348,24 +349,16 @@ func (w *worker) table(t *tableLoad) {
 		p.budget.give(int64(len(q.stmt.Text)))
 		w.run(t, q, &eligible)
 	}
-	if f := t.stream.spill; f != nil {
-		if p.failed() == nil {
-			r, err := newSpillReader(f, t.stream.spilled)
-			for err == nil && p.failed() == nil {
-				var q queued
-				var ok bool
-				if q, ok, err = r.next(); ok {
-					w.run(t, q, &eligible)
-				} else if err == nil {
-					break
-				}
-			}
+	if r := t.stream.segment(&p.file); r != nil && p.failed() == nil {
+		for p.failed() == nil {
+			q, ok, err := r.next()
 			if err != nil {
 				p.fail(err)
 			}
-		}
-		if err := p.files.remove(f); err != nil && p.failed() == nil {
-			p.fail(fmt.Errorf("remove the read-ahead file: %w", err))
+			if !ok {
+				break
+			}
+			w.run(t, q, &eligible)
 		}
 	}
 	if p.failed() == nil {

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/s2"
@@ -17,24 +16,31 @@ import (
 // A table's statements travel from the reader to the worker that loads
 // the table through a tableStream: in memory while the load's memory
 // budget allows, then (from the first statement that does not fit, to the
-// table's end) through a temporary file, compressed with S2. The reader so
-// never waits for a busy worker: it reads ahead to the next tables, which
-// the other workers load meanwhile, and a table is loaded in dump order by
-// one connection. (Rows of one table sent from several connections did not
-// load faster: InnoDB serialises inserts into one index, and the
-// contention cost 60 % more server CPU.)
+// table's end) through the load's temporary file, compressed with S2. The
+// reader so never waits for a busy worker: it reads ahead to the next
+// tables, which the other workers load meanwhile, and a table is loaded in
+// dump order by one connection. (Rows of one table sent from several
+// connections did not load faster: InnoDB serialises inserts into one
+// index, and the contention cost 60 % more server CPU.)
+//
+// The reader goes through the dump one table at a time, so what a table
+// sends to the file is one contiguous segment, an S2 stream of its own: one
+// file serves every table (a dump of a thousand small tables opens one
+// file, not a thousand), and each worker reads its segment back with
+// ReadAt while the reader appends.
 type tableStream struct {
-	mem chan queued // closed when the table ends (after the spill is complete)
+	mem chan queued // closed when the table ends (after its segment is complete)
 
-	// Reader side only.
-	spill   *os.File
-	zw      *s2.Writer
-	bw      *bufio.Writer
-	spilled int64 // statements in the spill file
+	// Set by the reader; the worker reads them once mem is closed.
+	zw         *s2.Writer
+	bw         *bufio.Writer
+	cw         *countWriter
+	start, end int64 // the table's segment of the file
+	spilled    int64 // statements in it
 }
 
 // memBudget is what the statements waiting in memory may take, all tables
-// together; beyond it they go to the tables' spill files.
+// together; beyond it they go to the temporary file.
 type memBudget struct {
 	limit int64
 	used  atomic.Int64
@@ -50,53 +56,56 @@ func (b *memBudget) take(n int64) bool {
 
 func (b *memBudget) give(n int64) { b.used.Add(-n) }
 
-// spillFiles tracks every spill file of a load so that none outlives it.
-type spillFiles struct {
-	dir   string
-	mu    sync.Mutex
-	files map[*os.File]bool
-	bytes atomic.Int64 // compressed bytes written, for Stats
+// spillFile is a load's temporary file, created when first needed. Only
+// the reader writes it (and off); workers read their segments.
+type spillFile struct {
+	dir string
+	f   *os.File
+	off int64 // bytes written: where the next segment starts
 }
 
-func (s *spillFiles) create() (*os.File, error) {
-	f, err := os.CreateTemp(s.dir, "cantina-ops-restore-*.spill")
+func (s *spillFile) open() error {
+	if s.f != nil {
+		return nil
+	}
+	f, err := os.CreateTemp(s.dir, "cantina-ops-restore-*.tmp")
 	if err != nil {
-		return nil, fmt.Errorf("read ahead to a temporary file (set TMPDIR, or TMP on Windows, to a directory with room, or RESTORE_THREADS=1 to load without one): %w", err)
+		return fmt.Errorf("read ahead to a temporary file (set TMPDIR, or TMP on Windows, to a directory with room, or RESTORE_THREADS=1 to load without one): %w", err)
 	}
-	s.mu.Lock()
-	if s.files == nil {
-		s.files = map[*os.File]bool{}
-	}
-	s.files[f] = true
-	s.mu.Unlock()
-	return f, nil
+	s.f = f
+	return nil
 }
 
-// remove closes and deletes f.
-func (s *spillFiles) remove(f *os.File) error {
-	s.mu.Lock()
-	delete(s.files, f)
-	s.mu.Unlock()
-	return errors.Join(f.Close(), os.Remove(f.Name()))
+// remove closes and deletes the file, if any.
+func (s *spillFile) remove() error {
+	if s.f == nil {
+		return nil
+	}
+	err := errors.Join(s.f.Close(), os.Remove(s.f.Name()))
+	s.f = nil
+	return err
 }
 
-// removeAll closes and deletes every file left.
-func (s *spillFiles) removeAll() error {
-	s.mu.Lock()
-	files := s.files
-	s.files = nil
-	s.mu.Unlock()
-	var errs []error
-	for f := range files {
-		errs = append(errs, f.Close(), os.Remove(f.Name()))
-	}
-	return errors.Join(errs...)
+func (s *spillFile) fail(err error) error {
+	return fmt.Errorf("read ahead to %s (set TMPDIR, or TMP on Windows, to a directory with room, or RESTORE_THREADS=1 to load without one): %w", s.f.Name(), err)
+}
+
+// countWriter counts what goes through it.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // push hands q to the table's worker without waiting; q.stmt.Text may
 // alias the scanner's buffer (push copies it).
-func (t *tableStream) push(q queued, budget *memBudget, files *spillFiles) error {
-	if t.spill == nil && budget.take(int64(len(q.stmt.Text))) {
+func (t *tableStream) push(q queued, budget *memBudget, file *spillFile) error {
+	if t.zw == nil && budget.take(int64(len(q.stmt.Text))) {
 		m := q
 		m.stmt.Text = bytes.Clone(q.stmt.Text)
 		select {
@@ -106,16 +115,16 @@ func (t *tableStream) push(q queued, budget *memBudget, files *spillFiles) error
 			budget.give(int64(len(q.stmt.Text)))
 		}
 	}
-	if t.spill == nil {
-		f, err := files.create()
-		if err != nil {
+	if t.zw == nil {
+		if err := file.open(); err != nil {
 			return err
 		}
-		t.spill = f
-		t.zw = s2.NewWriter(f, s2.WriterConcurrency(1))
+		t.start = file.off
+		t.cw = &countWriter{w: file.f}
+		t.zw = s2.NewWriter(t.cw, s2.WriterConcurrency(1))
 		t.bw = bufio.NewWriterSize(t.zw, 64<<10)
 	}
-	var hdr [6 * binary.MaxVarintLen64]byte
+	var hdr [5 * binary.MaxVarintLen64]byte
 	h := binary.AppendUvarint(hdr[:0], uint64(q.kind))
 	h = binary.AppendVarint(h, q.span)
 	h = binary.AppendVarint(h, q.stmt.Number)
@@ -123,48 +132,47 @@ func (t *tableStream) push(q queued, budget *memBudget, files *spillFiles) error
 	h = binary.AppendVarint(h, q.stmt.Offset)
 	h = binary.AppendUvarint(h, uint64(len(q.stmt.Text)))
 	if _, err := t.bw.Write(h); err != nil {
-		return spillError(t.spill, err)
+		return file.fail(err)
 	}
 	if _, err := t.bw.Write(q.stmt.Text); err != nil {
-		return spillError(t.spill, err)
+		return file.fail(err)
 	}
 	t.spilled++
 	return nil
 }
 
-func spillError(f *os.File, err error) error {
-	return fmt.Errorf("read ahead to %s (set TMPDIR, or TMP on Windows, to a directory with room, or RESTORE_THREADS=1 to load without one): %w", f.Name(), err)
-}
-
-// end finishes the spill file, if any, and closes the stream: the worker
-// has everything once mem is drained.
-func (t *tableStream) end(files *spillFiles) error {
+// close completes the table's segment, if any, and closes the stream: the
+// worker has everything once mem is drained.
+func (t *tableStream) close(file *spillFile) error {
 	var err error
-	if t.spill != nil {
+	if t.zw != nil {
 		if err = t.bw.Flush(); err == nil {
-			err = t.zw.Close()
+			err = t.zw.Close() // ends the S2 stream, not the file
 		}
+		file.off += t.cw.n
+		t.end = file.off
 		if err != nil {
-			err = spillError(t.spill, err)
-		} else if pos, serr := t.spill.Seek(0, io.SeekCurrent); serr == nil {
-			files.bytes.Add(pos)
+			err = file.fail(err)
 		}
 	}
 	close(t.mem)
 	return err
 }
 
+// segment returns a reader of the table's statements in the file, or nil
+// when it sent none there.
+func (t *tableStream) segment(file *spillFile) *spillReader {
+	if t.zw == nil {
+		return nil
+	}
+	sr := io.NewSectionReader(file.f, t.start, t.end-t.start)
+	return &spillReader{br: bufio.NewReaderSize(s2.NewReader(sr), 64<<10), left: t.spilled}
+}
+
 // spillReader reads back a spill file written by push.
 type spillReader struct {
 	br   *bufio.Reader
 	left int64
-}
-
-func newSpillReader(f *os.File, n int64) (*spillReader, error) {
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return nil, fmt.Errorf("read back %s: %w", f.Name(), err)
-	}
-	return &spillReader{br: bufio.NewReaderSize(s2.NewReader(f), 64<<10), left: n}, nil
 }
 
 // next returns the next statement, or ok false after the last.
