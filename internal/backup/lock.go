@@ -53,10 +53,13 @@ type dbLock struct {
 // Lock connections: the server drops one idle for lockIdleTimeout, which
 // frees its lock; a held lock pings every lockKeepAlive. A client that
 // vanishes without closing its connection (a host that lost power or its
-// network) so blocks the next backup or restore for minutes, not for
-// a day.
+// network) so blocks the next backup or restore for an hour at most, not
+// for a day, while a process paused for less than an hour (a suspended
+// VM) keeps its lock. A ping that gets no answer within lockKeepAlive
+// closes the connection, and the lock is lost: the server was stalled for
+// a minute.
 var (
-	lockIdleTimeout = 5 * time.Minute
+	lockIdleTimeout = time.Hour
 	lockKeepAlive   = time.Minute
 )
 
@@ -98,7 +101,7 @@ func (l *dbLock) keepAlive(period time.Duration) {
 		case <-l.stop:
 			return
 		case <-t.C:
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), period)
 			_, _ = l.conn.ExecContext(ctx, "DO 1")
 			cancel()
 		}

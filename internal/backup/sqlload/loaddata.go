@@ -62,10 +62,12 @@ var loadDataTypes = map[string]bool{
 var readerSeq atomic.Uint64
 
 // loadDataEligible reports whether every column of table (in conn's
-// current database) has a type of loadDataTypes.
+// current database) has a type of loadDataTypes, and the session reads
+// statements in utf8mb4 (the dump's SET NAMES, which LOAD DATA's
+// CHARACTER SET repeats).
 func loadDataEligible(ctx context.Context, conn *sql.Conn, table string) (bool, error) {
 	rows, err := conn.QueryContext(ctx,
-		"SELECT DATA_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", table)
+		"SELECT DATA_TYPE, @@SESSION.character_set_client FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?", table)
 	if err != nil {
 		return false, fmt.Errorf("read the column types of %s: %w", table, err)
 	}
@@ -73,12 +75,12 @@ func loadDataEligible(ctx context.Context, conn *sql.Conn, table string) (bool, 
 	n := 0
 	ok := true
 	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
+		var t, cs string
+		if err := rows.Scan(&t, &cs); err != nil {
 			return false, fmt.Errorf("read the column types of %s: %w", table, err)
 		}
 		n++
-		ok = ok && loadDataTypes[strings.ToLower(t)]
+		ok = ok && loadDataTypes[strings.ToLower(t)] && cs == "utf8mb4"
 	}
 	if err := rows.Err(); err != nil {
 		return false, fmt.Errorf("read the column types of %s: %w", table, err)
@@ -106,24 +108,34 @@ func loadData(ctx context.Context, conn *sql.Conn, stmt Statement, buf *[]byte) 
 			return 0, true, fmt.Errorf("load stopped at statement %d: %w", stmt.Number, cerr)
 		}
 		var me *mysql.MySQLError
-		if errors.As(err, &me) && (me.Number == 1148 || me.Number == 4166) {
-			// ER_NOT_ALLOWED_COMMAND, ER_LOAD_INFILE_CAPABILITY_DISABLED:
-			// local_infile was turned off since the load asked, or a
-			// proxy refuses it. Nothing was loaded.
+		if errors.As(err, &me) && (me.Number == 1148 || me.Number == 4166 || me.Number == 3948) {
+			// ER_NOT_ALLOWED_COMMAND, MariaDB's
+			// ER_LOAD_INFILE_CAPABILITY_DISABLED, MySQL 8's
+			// ER_CLIENT_LOCAL_FILES_DISABLED: local_infile was turned off
+			// since the load asked, or a proxy refuses it. Nothing was
+			// loaded.
 			return 0, false, errLocalInfileRefused
 		}
-		return 0, true, statementError(stmt, fmt.Errorf("as LOAD DATA LOCAL INFILE: %w", err))
+		return 0, true, loadDataError(stmt, err)
 	}
 	got, err := res.RowsAffected()
 	if err != nil {
-		return 0, true, statementError(stmt, fmt.Errorf("as LOAD DATA LOCAL INFILE: %w", err))
+		return 0, true, loadDataError(stmt, err)
 	}
 	if got != n {
 		// LOAD DATA LOCAL skips a duplicate key with a warning: a restore
 		// that loses a row must fail instead.
-		return got, true, statementError(stmt, fmt.Errorf("as LOAD DATA LOCAL INFILE: %d of its %d rows were loaded (duplicate keys?)", got, n))
+		return got, true, loadDataError(stmt, fmt.Errorf("%d of its %d rows were loaded (duplicate keys?)", got, n))
 	}
 	return n, true, nil
+}
+
+// loadDataError is statementError for an INSERT sent as LOAD DATA: the
+// server's message loses its values, and says how the rows were sent.
+func loadDataError(stmt Statement, err error) error {
+	se := &StatementError{Number: stmt.Number, Line: stmt.Line, Offset: stmt.Offset, Head: head(stmt.Text)}
+	se.Err = fmt.Errorf("as LOAD DATA LOCAL INFILE: %w", withoutValues(err))
+	return se
 }
 
 // insertToTSV converts an INSERT as the native dump writes it,

@@ -129,10 +129,10 @@ func (o ParallelOptions) Load(ctx context.Context, conn *sql.Conn, r io.Reader, 
 	}
 	p.file.dir = o.TempDir
 	p.st.Threads = o.Threads
+	// A server that cannot say is tried: a refusal falls back to INSERTs.
 	var infile sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT @@GLOBAL.local_infile").Scan(&infile); err == nil {
-		p.infile = infile.Int64 == 1
-	}
+	err = conn.QueryRowContext(ctx, "SELECT @@GLOBAL.local_infile").Scan(&infile)
+	p.infile = err != nil || infile.Int64 == 1
 	p.st.LocalInfileOff = !p.infile
 
 	var workers sync.WaitGroup
@@ -208,7 +208,7 @@ func (p *parallel) add(table string, statements, skipped, rows, fast, bytes, tab
 
 // dispatch reads the script and hands its statements out; it returns when
 // the script ends or the load fails.
-func (p *parallel) dispatch(l *loader, main *sql.Conn) error {
+func (p *parallel) dispatch(l *loader, main *sql.Conn) (err error) {
 	var cur *tableLoad
 	inTail := false
 	var prevEnd int64
@@ -221,7 +221,12 @@ func (p *parallel) dispatch(l *loader, main *sql.Conn) error {
 		cur = nil
 		return t.stream.close(&p.file)
 	}
-	defer func() { _ = endTable() }() // the load failed: let its worker finish
+	defer func() {
+		if err != nil {
+			p.fail(err) // before the table's worker sees its stream end
+		}
+		_ = endTable() // the load failed: let its worker finish
+	}()
 
 	for l.sc.Scan() {
 		if err := p.failed(); err != nil {
@@ -349,7 +354,11 @@ func (w *worker) table(t *tableLoad) {
 		p.budget.give(int64(len(q.stmt.Text)))
 		w.run(t, q, &eligible)
 	}
-	if r := t.stream.segment(&p.file); r != nil && p.failed() == nil {
+	r, err := t.stream.segment(&p.file)
+	if err != nil {
+		p.fail(err) // the reader's error: the same cause whoever is first
+	}
+	if r != nil && p.failed() == nil {
 		for p.failed() == nil {
 			q, ok, err := r.next()
 			if err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sync/atomic"
 
 	"github.com/klauspost/compress/s2"
@@ -32,11 +33,9 @@ type tableStream struct {
 	mem chan queued // closed when the table ends (after its segment is complete)
 
 	// Set by the reader; the worker reads them once mem is closed.
-	zw         *s2.Writer
-	bw         *bufio.Writer
-	cw         *countWriter
 	start, end int64 // the table's segment of the file
 	spilled    int64 // statements in it
+	err        error // the segment could not be completed
 }
 
 // memBudget is what the statements waiting in memory may take, all tables
@@ -57,11 +56,16 @@ func (b *memBudget) take(n int64) bool {
 func (b *memBudget) give(n int64) { b.used.Add(-n) }
 
 // spillFile is a load's temporary file, created when first needed. Only
-// the reader writes it (and off); workers read their segments.
+// the reader writes it (and what follows); workers read their segments.
 type spillFile struct {
-	dir string
-	f   *os.File
-	off int64 // bytes written: where the next segment starts
+	dir      string
+	f        *os.File
+	unlinked bool  // removed from its directory while open (not on Windows)
+	off      int64 // bytes written: where the next segment starts
+	// One writer for every segment (one is written at a time): an S2
+	// writer holds a 1 MiB block buffer.
+	zw *s2.Writer
+	bw *bufio.Writer
 }
 
 func (s *spillFile) open() error {
@@ -73,6 +77,9 @@ func (s *spillFile) open() error {
 		return fmt.Errorf("read ahead to a temporary file (set TMPDIR, or TMP on Windows, to a directory with room, or RESTORE_THREADS=1 to load without one): %w", err)
 	}
 	s.f = f
+	// Where the system allows, the file has no name while it is used, so
+	// that not even a killed process leaves rows behind.
+	s.unlinked = runtime.GOOS != "windows" && os.Remove(f.Name()) == nil
 	return nil
 }
 
@@ -81,7 +88,10 @@ func (s *spillFile) remove() error {
 	if s.f == nil {
 		return nil
 	}
-	err := errors.Join(s.f.Close(), os.Remove(s.f.Name()))
+	err := s.f.Close()
+	if !s.unlinked {
+		err = errors.Join(err, os.Remove(s.f.Name()))
+	}
 	s.f = nil
 	return err
 }
@@ -90,22 +100,10 @@ func (s *spillFile) fail(err error) error {
 	return fmt.Errorf("read ahead to %s (set TMPDIR, or TMP on Windows, to a directory with room, or RESTORE_THREADS=1 to load without one): %w", s.f.Name(), err)
 }
 
-// countWriter counts what goes through it.
-type countWriter struct {
-	w io.Writer
-	n int64
-}
-
-func (c *countWriter) Write(p []byte) (int, error) {
-	n, err := c.w.Write(p)
-	c.n += int64(n)
-	return n, err
-}
-
 // push hands q to the table's worker without waiting; q.stmt.Text may
 // alias the scanner's buffer (push copies it).
 func (t *tableStream) push(q queued, budget *memBudget, file *spillFile) error {
-	if t.zw == nil && budget.take(int64(len(q.stmt.Text))) {
+	if t.spilled == 0 && budget.take(int64(len(q.stmt.Text))) {
 		m := q
 		m.stmt.Text = bytes.Clone(q.stmt.Text)
 		select {
@@ -115,29 +113,33 @@ func (t *tableStream) push(q queued, budget *memBudget, file *spillFile) error {
 			budget.give(int64(len(q.stmt.Text)))
 		}
 	}
-	if t.zw == nil {
+	if t.spilled == 0 { // the table's segment starts
 		if err := file.open(); err != nil {
 			return err
 		}
 		t.start = file.off
-		t.cw = &countWriter{w: file.f}
-		t.zw = s2.NewWriter(t.cw, s2.WriterConcurrency(1))
-		t.bw = bufio.NewWriterSize(t.zw, 64<<10)
+		if file.zw == nil {
+			file.zw = s2.NewWriter(file.f, s2.WriterConcurrency(1))
+			file.bw = bufio.NewWriterSize(file.zw, 64<<10)
+		} else {
+			file.zw.Reset(file.f)
+			file.bw.Reset(file.zw)
+		}
 	}
-	var hdr [5 * binary.MaxVarintLen64]byte
+	var hdr [6 * binary.MaxVarintLen64]byte
 	h := binary.AppendUvarint(hdr[:0], uint64(q.kind))
 	h = binary.AppendVarint(h, q.span)
 	h = binary.AppendVarint(h, q.stmt.Number)
 	h = binary.AppendVarint(h, q.stmt.Line)
 	h = binary.AppendVarint(h, q.stmt.Offset)
 	h = binary.AppendUvarint(h, uint64(len(q.stmt.Text)))
-	if _, err := t.bw.Write(h); err != nil {
+	t.spilled++ // even if the write fails: close ends the segment
+	if _, err := file.bw.Write(h); err != nil {
 		return file.fail(err)
 	}
-	if _, err := t.bw.Write(q.stmt.Text); err != nil {
+	if _, err := file.bw.Write(q.stmt.Text); err != nil {
 		return file.fail(err)
 	}
-	t.spilled++
 	return nil
 }
 
@@ -145,14 +147,19 @@ func (t *tableStream) push(q queued, budget *memBudget, file *spillFile) error {
 // worker has everything once mem is drained.
 func (t *tableStream) close(file *spillFile) error {
 	var err error
-	if t.zw != nil {
-		if err = t.bw.Flush(); err == nil {
-			err = t.zw.Close() // ends the S2 stream, not the file
+	if t.spilled > 0 {
+		if err = file.bw.Flush(); err == nil {
+			err = file.zw.Close() // ends the S2 stream, not the file
 		}
-		file.off += t.cw.n
+		if err == nil {
+			// Only the reader writes, so the file's offset is the
+			// segment's end.
+			file.off, err = file.f.Seek(0, io.SeekCurrent)
+		}
 		t.end = file.off
 		if err != nil {
 			err = file.fail(err)
+			t.err = err
 		}
 	}
 	close(t.mem)
@@ -160,13 +167,14 @@ func (t *tableStream) close(file *spillFile) error {
 }
 
 // segment returns a reader of the table's statements in the file, or nil
-// when it sent none there.
-func (t *tableStream) segment(file *spillFile) *spillReader {
-	if t.zw == nil {
-		return nil
+// when it sent none there; an error when its segment is incomplete (the
+// load fails with that error).
+func (t *tableStream) segment(file *spillFile) (*spillReader, error) {
+	if t.spilled == 0 || t.err != nil {
+		return nil, t.err
 	}
 	sr := io.NewSectionReader(file.f, t.start, t.end-t.start)
-	return &spillReader{br: bufio.NewReaderSize(s2.NewReader(sr), 64<<10), left: t.spilled}
+	return &spillReader{br: bufio.NewReaderSize(s2.NewReader(sr), 64<<10), left: t.spilled}, nil
 }
 
 // spillReader reads back a spill file written by push.
