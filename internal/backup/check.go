@@ -108,12 +108,7 @@ func (m *Manager) checkReader(ctx context.Context, r io.Reader, name string, man
 	fc.Trailer = tail.endsWithTrailer()
 
 	if man != nil {
-		if fc.SHA256 != man.SHA256 {
-			fc.Problems = append(fc.Problems, fmt.Sprintf("checksum mismatch: the file's sha256 is %s, its manifest says %s: the file is damaged or was changed", fc.SHA256, man.SHA256))
-		}
-		if fc.CompressedBytes != man.CompressedBytes {
-			fc.Problems = append(fc.Problems, fmt.Sprintf("the file has %d bytes, its manifest says %d", fc.CompressedBytes, man.CompressedBytes))
-		}
+		fc.compare(man)
 	}
 	if keyErr != nil {
 		return fc, keyErr
@@ -131,6 +126,54 @@ func (m *Manager) checkReader(ctx context.Context, r io.Reader, name string, man
 			fc.Problems = append(fc.Problems, fmt.Sprintf("the SQL does not end with the %q trailer (last line: %q): the dump is incomplete", TrailerPrefix, truncate(fc.LastLine, 80)))
 		}
 	}
+	return fc, nil
+}
+
+// compare adds a problem for each way the stored file differs from man.
+func (fc *fileCheck) compare(man *Manifest) {
+	if fc.SHA256 != man.SHA256 {
+		fc.Problems = append(fc.Problems, fmt.Sprintf("checksum mismatch: the file's sha256 is %s, its manifest says %s: the file is damaged or was changed", fc.SHA256, man.SHA256))
+	}
+	if fc.CompressedBytes != man.CompressedBytes {
+		fc.Problems = append(fc.Problems, fmt.Sprintf("the file has %d bytes, its manifest says %d", fc.CompressedBytes, man.CompressedBytes))
+	}
+}
+
+// hashCheck is checkReader's check before a restore into a fresh target
+// of a dump that has a manifest (see Restore): it hashes the stored bytes
+// and, for an encrypted dump, reads the age header (so a missing or wrong
+// identity is refused before anything changes), but does not inflate. A
+// file whose sha256 and size match the manifest is byte for byte the one
+// the backup wrote, from a dump that ended with its trailer, and read back
+// after storing: inflating it first would only prove again what the hash
+// does, and cost a full pass over the SQL (about 2.3 s for the 1 GB demo
+// database) before the first statement. The load still inflates it with
+// gzip's checksums, bounded by the manifest's RawBytes, and hashes it
+// again. RawBytes and Trailer are the manifest's when the file matches.
+func (m *Manager) hashCheck(ctx context.Context, r io.Reader, name string, man *Manifest) (fileCheck, error) {
+	var fc fileCheck
+	src := &readErr{r: ctxReader{ctx: ctx, r: r}}
+	hash := sha256.New()
+	counted := &countWriter{w: hash}
+	br := bufio.NewReaderSize(io.TeeReader(src, counted), 256<<10)
+	_, keyErr := m.decrypter(name, br, man.Recipients)
+	if src.err != nil {
+		return fc, fmt.Errorf("read %s: %w", name, src.err)
+	}
+	if keyErr != nil && keyError(keyErr) == nil {
+		fc.Problems = append(fc.Problems, keyErr.Error())
+		keyErr = nil
+	}
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		return fc, fmt.Errorf("read %s: %w", name, err)
+	}
+	fc.SHA256 = hex.EncodeToString(hash.Sum(nil))
+	fc.CompressedBytes = counted.n
+	fc.compare(man)
+	if keyErr != nil {
+		return fc, keyErr
+	}
+	fc.RawBytes, fc.Trailer = man.RawBytes, true
 	return fc, nil
 }
 

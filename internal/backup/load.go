@@ -114,6 +114,12 @@ func (m *Manager) loadThreads(threads int) int {
 // native dump, threads more connections (see sqlload.ParallelOptions); more
 // than maxRaw bytes of SQL fail with ErrTooLarge.
 func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, database string, threads int, name string, f io.Reader, maxRaw int64, progress func(sqlload.Stats)) (sqlload.Stats, error) {
+	return m.loadSQL(ctx, conn, database, threads, name, f, maxRaw, nil, progress)
+}
+
+// loadSQL is loadStats that also copies the SQL it inflated to out (when
+// not nil), for the checks a quick restore makes after the load.
+func (m *Manager) loadSQL(ctx context.Context, conn *sql.Conn, database string, threads int, name string, f io.Reader, maxRaw int64, out io.Writer, progress func(sqlload.Stats)) (sqlload.Stats, error) {
 	gz, err := m.decrypter(name, f, nil)
 	if err != nil {
 		return sqlload.Stats{}, err
@@ -138,7 +144,11 @@ func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, database string
 		},
 		Release: discardConn,
 	}
-	return po.Load(ctx, conn, &rawLimit{r: zr, max: maxRaw}, progress)
+	var r io.Reader = &rawLimit{r: zr, max: maxRaw}
+	if out != nil {
+		r = io.TeeReader(r, out)
+	}
+	return po.Load(ctx, conn, r, progress)
 }
 
 // RestoreMarker is a table a restore creates in its target before loading

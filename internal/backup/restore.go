@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/klauspost/compress/flate"
+	"github.com/klauspost/compress/gzip"
+
 	"github.com/cantina-pos/cantina-ops/internal/backup/sqlload"
 	"github.com/cantina-pos/cantina-ops/internal/mysqlx"
 )
@@ -202,7 +205,10 @@ func unverifiedWarnings(b Backup) []string {
 // one handle is checked end to end (its sha256 against the manifest, the
 // gzip stream to its end, the trailer line), then rewound and loaded, so
 // a file replaced in between is never loaded; a file that fails is
-// refused with ErrVerifyFailed. Inflating is bounded by the manifest's
+// refused with ErrVerifyFailed. Into a fresh target (none yet, or empty)
+// a dump with a manifest is checked by its sha256 only (hashCheck), and
+// the rest after the load: a file found at fault then has what it loaded
+// removed (undoFresh), with ErrVerifyFailed all the same. Inflating is bounded by the manifest's
 // RawBytes (a decompression bomb fails fast with ErrTooLarge). A dump
 // without a usable manifest (for instance a `mysqldump | gzip` file given
 // one of our names) is restored with a warning that its checksum could
@@ -248,15 +254,15 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 		return res, fmt.Errorf("restore %s: %w", name, err)
 	}
 	defer f.Close()
-	fc, err := m.checkReader(ctx, f, name, man, rawBound(man, plan.Backup.Size))
+	// Into a fresh target (none yet, or empty) a backup with a manifest
+	// needs only its sha256 checked first (see hashCheck): should the load
+	// still find the file at fault, the restore removes what it created, so
+	// nothing is left either way. Any other target is checked in full
+	// before it is touched.
+	quick := man != nil && plan.Target.Empty()
+	fc, err := m.checkFile(ctx, f, name, man, plan.Backup.Size, quick)
 	if err != nil {
-		return res, fmt.Errorf("restore %s: %w", name, err)
-	}
-	if len(fc.Problems) > 0 {
-		return res, fmt.Errorf("%w: refusing to restore %s: %s", ErrVerifyFailed, name, strings.Join(fc.Problems, "; "))
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return res, fmt.Errorf("restore %s: rewind the checked file: %w", name, err)
+		return res, err
 	}
 	res.Verified = man != nil
 	plan.Verified, plan.RawBytes = res.Verified, fc.RawBytes
@@ -271,6 +277,12 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 		return res, err
 	}
 	st := plan.Target
+	if quick && !st.Empty() { // it got tables meanwhile
+		quick = false
+		if fc, err = m.checkFile(ctx, f, name, man, plan.Backup.Size, false); err != nil {
+			return res, err
+		}
+	}
 	if o.Confirm != nil && !o.Confirm(plan) {
 		return res, fmt.Errorf("restore %s into %s: %w", name, target, ErrRestoreCancelled)
 	}
@@ -313,9 +325,28 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	// what the check found, so a file changed in place since is caught.
 	sum := sha256.New()
 	in := io.TeeReader(f, sum)
-	stats, err := m.loadStats(ctx, conn, target, threads, name, in, fc.RawBytes, o.Progress)
+	var loaded *countWriter // the SQL inflated, for a quick restore's checks
+	var tail *tailWriter
+	if quick {
+		tail = &tailWriter{}
+		loaded = &countWriter{w: tail}
+	}
+	stats, err := m.loadSQL(ctx, conn, target, threads, name, in, fc.RawBytes, writerOrNil(loaded), o.Progress)
 	if err == nil {
 		err = sameHash(in, sum, fc.SHA256)
+	}
+	if err == nil && quick {
+		// What the full check would have found before the load.
+		switch {
+		case loaded.n != man.RawBytes:
+			err = fmt.Errorf("%w: the SQL has %d bytes uncompressed, the manifest says %d", ErrVerifyFailed, loaded.n, man.RawBytes)
+		case !tail.endsWithTrailer():
+			err = fmt.Errorf("%w: the SQL does not end with the %q trailer: the dump is incomplete", ErrVerifyFailed, TrailerPrefix)
+		}
+	}
+	if err != nil && quick && (fileFault(err) || m.fileAtFault(ctx, f, name, man, plan.Backup.Size)) {
+		res.Stats, res.Elapsed = stats, m.now().Sub(start)
+		return res, m.undoFresh(conn, res, man, fc.RawBytes, err)
 	}
 	if err == nil {
 		err = unmarkRestore(ctx, conn)
@@ -341,6 +372,79 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	m.log().Info("restore finished", "backup", name, "database", target, "statements", stats.Statements, "rows", stats.Rows,
 		"threads", stats.Threads, "elapsed", res.Elapsed.Round(time.Millisecond).String())
 	return res, nil
+}
+
+// checkFile checks dump name, read from f, before a restore and rewinds f:
+// in full (checkReader), or with quick its sha256 and size only
+// (hashCheck). A file with problems is ErrVerifyFailed.
+func (m *Manager) checkFile(ctx context.Context, f io.ReadSeeker, name string, man *Manifest, size int64, quick bool) (fileCheck, error) {
+	var fc fileCheck
+	var err error
+	if quick {
+		fc, err = m.hashCheck(ctx, f, name, man)
+	} else {
+		fc, err = m.checkReader(ctx, f, name, man, rawBound(man, size))
+	}
+	if err != nil {
+		return fc, fmt.Errorf("restore %s: %w", name, err)
+	}
+	if len(fc.Problems) > 0 {
+		return fc, fmt.Errorf("%w: refusing to restore %s: %s", ErrVerifyFailed, name, strings.Join(fc.Problems, "; "))
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fc, fmt.Errorf("restore %s: rewind the checked file: %w", name, err)
+	}
+	return fc, nil
+}
+
+// fileFault reports whether a load failed because of the file (more SQL
+// than its manifest says, a damaged gzip or age stream, a truncated
+// script, a sha256 that changed during the load) rather than the server.
+func fileFault(err error) bool {
+	var corrupt flate.CorruptInputError
+	var syntax *sqlload.SyntaxError
+	return errors.Is(err, ErrTooLarge) || errors.Is(err, ErrVerifyFailed) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, &corrupt) || errors.As(err, &syntax)
+}
+
+// fileAtFault checks the whole file (rewound) after a quick restore's load
+// failed, to tell a file at fault from a server that refused a statement.
+func (m *Manager) fileAtFault(ctx context.Context, f io.ReadSeeker, name string, man *Manifest, size int64) bool {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return false
+	}
+	fc, err := m.checkReader(ctx, f, name, man, rawBound(man, size))
+	return err == nil && len(fc.Problems) > 0
+}
+
+// writerOrNil is w as an io.Writer, nil when w is.
+func writerOrNil(w *countWriter) io.Writer {
+	if w == nil {
+		return nil
+	}
+	return w
+}
+
+// undoFresh removes what a restore into a fresh target loaded before the
+// file was found at fault (see Restore): the database if the restore
+// created it, else every table, view and routine in it (it was empty).
+// The returned error is the fault, as ErrVerifyFailed.
+func (m *Manager) undoFresh(conn *sql.Conn, res RestoreResult, man *Manifest, maxRaw int64, fault error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var err error
+	if res.Created {
+		_, err = m.DB.ExecContext(ctx, "DROP DATABASE "+mysqlx.QuoteIdent(res.Database))
+	} else {
+		_, err = clearDatabase(ctx, conn)
+	}
+	if errors.Is(fault, ErrTooLarge) {
+		fault = fmt.Errorf("%s (%w)", tooLargeProblem(man, maxRaw), ErrTooLarge)
+	}
+	if err != nil {
+		return fmt.Errorf("%w: restore %s into %s: %w; removing what was loaded failed too (%v): restore again to replace it", ErrVerifyFailed, res.Name, res.Database, fault, err)
+	}
+	return fmt.Errorf("%w: restore %s into %s: %w; nothing of it was kept", ErrVerifyFailed, res.Name, res.Database, fault)
 }
 
 // sameHash reads the rest of in and reports an error unless h, which

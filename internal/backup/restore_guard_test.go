@@ -221,12 +221,31 @@ func TestGzipBombFailsFast(t *testing.T) {
 	}
 	t.Logf("Verify inflated %d bytes of a %d-byte file: %v", rep.RawBytes, len(bomb), err)
 
+	// A fresh target: the load stops at the manifest's size, and the
+	// database it created is dropped.
 	target := m.Database + "_bomb"
 	_, err = m.Restore(ctx, name, backup.RestoreOptions{Database: target})
 	if !errors.Is(err, backup.ErrVerifyFailed) || !strings.Contains(err.Error(), says) {
 		t.Fatalf("Restore: %v", err)
 	}
 	assertNoDatabase(t, m, target)
+
+	// A database to replace: refused by the full check before anything
+	// changes.
+	target = m.Database + "_keep"
+	dropLater(t, m.DB, target)
+	for _, q := range []string{"CREATE DATABASE `" + target + "`", "CREATE TABLE `" + target + "`.`keep` (id INT)"} {
+		if _, err := m.DB.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = m.Restore(ctx, name, backup.RestoreOptions{Database: target, Replace: true})
+	if !errors.Is(err, backup.ErrVerifyFailed) || !strings.Contains(err.Error(), says) || !strings.Contains(err.Error(), "refusing to restore") {
+		t.Fatalf("Restore over a database: %v", err)
+	}
+	if st, err := m.Target(ctx, target); err != nil || strings.Join(st.Objects, ",") != "keep" {
+		t.Errorf("the target holds %q (%v), want its table untouched", st.Objects, err)
+	}
 }
 
 // TestRestoreLoadsTheCheckedHandle: Restore opens the dump once; the
@@ -292,13 +311,33 @@ func TestRestoreLoadsTheCheckedHandle(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		// Into a fresh target (checked by its sha256 only): the database
+		// the restore created is dropped again.
 		target, err := restore(t, "bomb")
-		if !errors.Is(err, backup.ErrTooLarge) {
-			t.Fatalf("Restore: %v, want ErrTooLarge", err)
+		if !errors.Is(err, backup.ErrTooLarge) || !errors.Is(err, backup.ErrVerifyFailed) || !strings.Contains(err.Error(), "nothing of it was kept") {
+			t.Fatalf("Restore: %v, want ErrTooLarge, nothing kept", err)
 		}
 		t.Logf("Restore says: %v", err)
-		// Nothing of the bomb was loaded: the target holds only the mark
-		// that its restore did not finish.
+		assertNoDatabase(t, m, target)
+
+		// Into a database it replaces (checked in full first): nothing of
+		// the bomb was loaded, the target holds only the mark that its
+		// restore did not finish.
+		if err := os.WriteFile(path, orig, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		target = m.Database + "_bomb_replace"
+		dropLater(t, m.DB, target)
+		if _, err := m.DB.ExecContext(ctx, "CREATE DATABASE `"+target+"`"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.DB.ExecContext(ctx, "CREATE TABLE `"+target+"`.`old` (id INT)"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = m.Restore(ctx, man.Name, backup.RestoreOptions{Database: target, Replace: true})
+		if !errors.Is(err, backup.ErrTooLarge) || strings.Contains(err.Error(), "nothing of it was kept") {
+			t.Fatalf("Restore over a database: %v, want ErrTooLarge, the partial copy marked", err)
+		}
 		if st, _ := m.Target(ctx, target); len(st.Objects) != 1 || st.Interrupted != man.Name {
 			t.Errorf("the target holds %q, interrupted restore %q", st.Objects, st.Interrupted)
 		}
