@@ -191,9 +191,12 @@ func restoreSummary(p backup.RestorePlan, now time.Time) string {
 	fmt.Fprintf(&b, "Backup %s\n", bk.Name)
 	fmt.Fprintf(&b, "  taken     %s (%s ago)\n", bk.Time.UTC().Format("2006-01-02 15:04:05 UTC"), bk.Age(now).Round(time.Minute))
 	fmt.Fprintf(&b, "  size      %s compressed, %s of SQL\n", units.Bytes(bk.Size), units.Bytes(p.RawBytes))
-	if p.Verified {
+	switch {
+	case p.Verified && p.Quick:
+		fmt.Fprintf(&b, "  verified  sha256 %s and size match its manifest (a new database: its gzip stream and trailer are checked as it loads)\n", bk.Manifest.SHA256)
+	case p.Verified:
 		fmt.Fprintf(&b, "  verified  sha256 %s, sizes, gzip stream and trailer match its manifest\n", bk.Manifest.SHA256)
-	} else {
+	default:
 		fmt.Fprintln(&b, "  NOT VERIFIED: only the gzip stream and its trailer could be checked")
 	}
 	for _, w := range p.Warnings {

@@ -139,7 +139,7 @@ func (fc *fileCheck) compare(man *Manifest) {
 	}
 }
 
-// hashCheck is checkReader's check before a restore into a fresh target
+// hashCheck is checkReader's check before a restore into a new database
 // of a dump that has a manifest (see Restore): it hashes the stored bytes
 // and, for an encrypted dump, reads the age header (so a missing or wrong
 // identity is refused before anything changes), but does not inflate. A

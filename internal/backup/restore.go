@@ -70,11 +70,16 @@ type RestorePlan struct {
 	// manifest.
 	Backup Backup
 	// Verified: the file's sha256 and sizes match its manifest and the
-	// dump is complete. It is false until the file is checked, and for a
-	// file without a usable manifest (see Warnings).
+	// dump is complete (with Quick, completeness is checked as it loads).
+	// It is false until the file is checked, and for a file without a
+	// usable manifest (see Warnings).
 	Verified bool
 	// RawBytes is the size of the SQL, once the file is checked.
 	RawBytes int64
+	// Quick: the target does not exist yet, so only the file's sha256 and
+	// size were checked before the load; its gzip stream and trailer are
+	// checked as it loads (see Restore).
+	Quick bool
 	// Warnings say why the file cannot be verified.
 	Warnings []string
 	// Database is the target and Target what it holds now.
@@ -205,10 +210,11 @@ func unverifiedWarnings(b Backup) []string {
 // one handle is checked end to end (its sha256 against the manifest, the
 // gzip stream to its end, the trailer line), then rewound and loaded, so
 // a file replaced in between is never loaded; a file that fails is
-// refused with ErrVerifyFailed. Into a fresh target (none yet, or empty)
+// refused with ErrVerifyFailed. Into a database that does not exist yet,
 // a dump with a manifest is checked by its sha256 only (hashCheck), and
-// the rest after the load: a file found at fault then has what it loaded
-// removed (undoFresh), with ErrVerifyFailed all the same. Inflating is bounded by the manifest's
+// the rest as it loads: a file found at fault then has the database the
+// restore created dropped again (undoFresh), with ErrVerifyFailed all the
+// same. Inflating is bounded by the manifest's
 // RawBytes (a decompression bomb fails fast with ErrTooLarge). A dump
 // without a usable manifest (for instance a `mysqldump | gzip` file given
 // one of our names) is restored with a warning that its checksum could
@@ -254,18 +260,18 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 		return res, fmt.Errorf("restore %s: %w", name, err)
 	}
 	defer f.Close()
-	// Into a fresh target (none yet, or empty) a backup with a manifest
+	// Into a database that does not exist yet, a backup with a manifest
 	// needs only its sha256 checked first (see hashCheck): should the load
-	// still find the file at fault, the restore removes what it created, so
-	// nothing is left either way. Any other target is checked in full
-	// before it is touched.
-	quick := man != nil && plan.Target.Empty()
+	// still find the file at fault, the restore drops the database it
+	// created, so nothing is left either way. Any other target is checked
+	// in full before it is touched.
+	quick := man != nil && !plan.Target.Exists
 	fc, err := m.checkFile(ctx, f, name, man, plan.Backup.Size, quick)
 	if err != nil {
 		return res, err
 	}
 	res.Verified = man != nil
-	plan.Verified, plan.RawBytes = res.Verified, fc.RawBytes
+	plan.Verified, plan.RawBytes, plan.Quick = res.Verified, fc.RawBytes, quick
 
 	lock, err := acquireLock(ctx, m.DB, target)
 	if err != nil {
@@ -277,8 +283,8 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 		return res, err
 	}
 	st := plan.Target
-	if quick && !st.Empty() { // it got tables meanwhile
-		quick = false
+	if quick && st.Exists { // created meanwhile
+		quick, plan.Quick = false, false
 		if fc, err = m.checkFile(ctx, f, name, man, plan.Backup.Size, false); err != nil {
 			return res, err
 		}
@@ -324,7 +330,8 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	// The load reads the checked handle again, hashed and bounded by
 	// what the check found, so a file changed in place since is caught.
 	sum := sha256.New()
-	in := io.TeeReader(f, sum)
+	src := &readErr{r: f} // a failing storage is not a file at fault
+	in := io.TeeReader(src, sum)
 	var loaded *countWriter // the SQL inflated, for a quick restore's checks
 	var tail *tailWriter
 	if quick {
@@ -344,9 +351,13 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 			err = fmt.Errorf("%w: the SQL does not end with the %q trailer: the dump is incomplete", ErrVerifyFailed, TrailerPrefix)
 		}
 	}
-	if err != nil && quick && (fileFault(err) || m.fileAtFault(ctx, f, name, man, plan.Backup.Size)) {
-		res.Stats, res.Elapsed = stats, m.now().Sub(start)
-		return res, m.undoFresh(conn, res, man, fc.RawBytes, err)
+	if err != nil && quick && res.Created && src.err == nil && ctx.Err() == nil {
+		problems := m.fileProblems(ctx, f, name, man, plan.Backup.Size)
+		if len(problems) > 0 || fileFault(err) {
+			discardConn(conn) // it may hold a table lock of the dump's
+			res.Stats, res.Elapsed = stats, m.now().Sub(start)
+			return m.undoFresh(res, problems, err)
+		}
 	}
 	if err == nil {
 		err = unmarkRestore(ctx, conn)
@@ -407,14 +418,18 @@ func fileFault(err error) bool {
 		errors.Is(err, gzip.ErrChecksum) || errors.Is(err, gzip.ErrHeader) || errors.As(err, &corrupt) || errors.As(err, &syntax)
 }
 
-// fileAtFault checks the whole file (rewound) after a quick restore's load
-// failed, to tell a file at fault from a server that refused a statement.
-func (m *Manager) fileAtFault(ctx context.Context, f io.ReadSeeker, name string, man *Manifest, size int64) bool {
+// fileProblems checks the whole file (rewound) after a quick restore's
+// load failed, to tell a file at fault from a server that refused a
+// statement: the file's problems, none when it is sound (or unreadable).
+func (m *Manager) fileProblems(ctx context.Context, f io.ReadSeeker, name string, man *Manifest, size int64) []string {
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return false
+		return nil
 	}
 	fc, err := m.checkReader(ctx, f, name, man, rawBound(man, size))
-	return err == nil && len(fc.Problems) > 0
+	if err != nil {
+		return nil
+	}
+	return fc.Problems
 }
 
 // writerOrNil is w as an io.Writer, nil when w is.
@@ -425,26 +440,33 @@ func writerOrNil(w *countWriter) io.Writer {
 	return w
 }
 
-// undoFresh removes what a restore into a fresh target loaded before the
-// file was found at fault (see Restore): the database if the restore
-// created it, else every table, view and routine in it (it was empty).
-// The returned error is the fault, as ErrVerifyFailed.
-func (m *Manager) undoFresh(conn *sql.Conn, res RestoreResult, man *Manifest, maxRaw int64, fault error) error {
+// undoFresh drops the database a quick restore created (see Restore) once
+// the file was found at fault, so nothing of it is left, as if the full
+// check had refused it. fault is the load's error; problems are what the
+// check of the whole file found then. The error returned is
+// ErrVerifyFailed (and ErrTooLarge for a dump that inflated too far).
+func (m *Manager) undoFresh(res RestoreResult, problems []string, fault error) (RestoreResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	var err error
-	if res.Created {
-		_, err = m.DB.ExecContext(ctx, "DROP DATABASE "+mysqlx.QuoteIdent(res.Database))
-	} else {
-		_, err = clearDatabase(ctx, conn)
+	why := fault.Error()
+	if len(problems) > 0 {
+		why += "; the whole file, checked again: " + strings.Join(problems, "; ")
 	}
-	if errors.Is(fault, ErrTooLarge) {
-		fault = fmt.Errorf("%s (%w)", tooLargeProblem(man, maxRaw), ErrTooLarge)
+	wrap := func(msg string) error {
+		if errors.Is(fault, ErrTooLarge) {
+			return fmt.Errorf("%w: %s (%w)", ErrVerifyFailed, msg, ErrTooLarge)
+		}
+		return fmt.Errorf("%w: %s", ErrVerifyFailed, msg)
 	}
-	if err != nil {
-		return fmt.Errorf("%w: restore %s into %s: %w; removing what was loaded failed too (%v): restore again to replace it", ErrVerifyFailed, res.Name, res.Database, fault, err)
+	if _, err := m.DB.ExecContext(ctx, "DROP DATABASE "+mysqlx.QuoteIdent(res.Database)); err != nil {
+		m.log().Error("restore of a damaged file: could not drop the database it created", "backup", res.Name, "database", res.Database, "err", err)
+		return res, wrap(fmt.Sprintf("%s: %s; the restore into %s stopped, and dropping the database it had created failed (%v): drop it, or restore another backup over it",
+			res.Name, why, res.Database, err))
 	}
-	return fmt.Errorf("%w: restore %s into %s: %w; nothing of it was kept", ErrVerifyFailed, res.Name, res.Database, fault)
+	res.Created = false
+	m.log().Warn("restore of a damaged file: the database it created is dropped again", "backup", res.Name, "database", res.Database)
+	return res, wrap(fmt.Sprintf("%s: %s; the restore into %s stopped, and the database it had created is dropped again: nothing of it was kept",
+		res.Name, why, res.Database))
 }
 
 // sameHash reads the rest of in and reports an error unless h, which
