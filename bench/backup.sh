@@ -394,11 +394,7 @@ notes() {
 	echo "biggest member, not the sum), the server not counted. Other load = CPU used meanwhile by"
 	echo "everything else on the machine (/proc/stat busy time minus clients and server), in cores."
 	echo
-	echo "## Every run"
-	echo
-	echo '```'
-	column -t -s $'\t' "$RESULTS"
-	echo '```'
+	bench_every_run
 }
 
 # save_summary PREFIX: keeps $WORK/summary.txt and the results in $STATE as

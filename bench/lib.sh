@@ -226,3 +226,13 @@ range() {
 		{ if (min == "" || $c + 0 < min) min = $c + 0; if ($c + 0 > max) max = $c + 0 }
 		END { print min "–" max }' "$RESULTS"
 }
+
+# bench_every_run: the "## Every run" section of a summary, every row of
+# $RESULTS (see bench_results) as an aligned table.
+bench_every_run() {
+	echo "## Every run"
+	echo
+	echo '```'
+	column -t -s $'\t' "$RESULTS"
+	echo '```'
+}

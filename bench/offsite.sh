@@ -303,11 +303,7 @@ rss_all_mb=$(awk -v k="$rss_all" 'BEGIN { printf "%.1f", k * 1024 / 1e6 }')
 	echo "counted in other load. Peak RSS = GNU time %M of cantina-ops. Bytes per copy = the stored"
 	echo "object or file (every destination of a run holds one of the same size)."
 	echo
-	echo "## Every run"
-	echo
-	echo '```'
-	column -t -s $'\t' "$RESULTS"
-	echo '```'
+	bench_every_run
 } >"$WORK/summary.txt"
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)

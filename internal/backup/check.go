@@ -61,7 +61,19 @@ func rawBound(man *Manifest, compressed int64) int64 {
 // that matches (ErrWrongIdentity), is still hashed and compared with man;
 // the returned fileCheck then holds those findings only, along with that
 // error.
-func (m *Manager) checkReader(ctx context.Context, r io.Reader, name string, man *Manifest, maxRaw int64) (fileCheck, error) {
+//
+// Without inflate (before a restore into a new database of a dump that has
+// a manifest, see Restore) the stored bytes are hashed and an encrypted
+// dump's age header is read (so a missing or wrong identity is refused
+// before anything changes), but nothing is inflated. A file whose sha256
+// and size match the manifest is byte for byte the one the backup wrote,
+// from a dump that ended with its trailer, and read back after storing:
+// inflating it first would only prove again what the hash does, and cost
+// a full pass over the SQL (about 2.3 s for the 1 GB demo database) before
+// the first statement. The load still inflates it with gzip's checksums,
+// bounded by the manifest's RawBytes, and hashes it again. RawBytes and
+// Trailer are then the manifest's.
+func (m *Manager) checkReader(ctx context.Context, r io.Reader, name string, man *Manifest, maxRaw int64, inflate bool) (fileCheck, error) {
 	var fc fileCheck
 	src := &readErr{r: ctxReader{ctx: ctx, r: r}}
 	hash := sha256.New()
@@ -84,6 +96,7 @@ func (m *Manager) checkReader(ctx context.Context, r io.Reader, name string, man
 		// The stored bytes are hashed below all the same.
 	case keyErr != nil:
 		gzProblem, keyErr = keyErr.Error(), nil
+	case !inflate:
 	case plain == io.Reader(br):
 		gzProblem, tooLarge = inflateAll(br, raw, maxRaw)
 	default:
@@ -113,6 +126,10 @@ func (m *Manager) checkReader(ctx context.Context, r io.Reader, name string, man
 	if keyErr != nil {
 		return fc, keyErr
 	}
+	if !inflate && man != nil && gzProblem == "" {
+		fc.RawBytes, fc.Trailer = man.RawBytes, true
+		return fc, nil
+	}
 	switch {
 	case tooLarge:
 		fc.Problems = append(fc.Problems, tooLargeProblem(man, maxRaw))
@@ -137,44 +154,6 @@ func (fc *fileCheck) compare(man *Manifest) {
 	if fc.CompressedBytes != man.CompressedBytes {
 		fc.Problems = append(fc.Problems, fmt.Sprintf("the file has %d bytes, its manifest says %d", fc.CompressedBytes, man.CompressedBytes))
 	}
-}
-
-// hashCheck is checkReader's check before a restore into a new database
-// of a dump that has a manifest (see Restore): it hashes the stored bytes
-// and, for an encrypted dump, reads the age header (so a missing or wrong
-// identity is refused before anything changes), but does not inflate. A
-// file whose sha256 and size match the manifest is byte for byte the one
-// the backup wrote, from a dump that ended with its trailer, and read back
-// after storing: inflating it first would only prove again what the hash
-// does, and cost a full pass over the SQL (about 2.3 s for the 1 GB demo
-// database) before the first statement. The load still inflates it with
-// gzip's checksums, bounded by the manifest's RawBytes, and hashes it
-// again. RawBytes and Trailer are the manifest's when the file matches.
-func (m *Manager) hashCheck(ctx context.Context, r io.Reader, name string, man *Manifest) (fileCheck, error) {
-	var fc fileCheck
-	src := &readErr{r: ctxReader{ctx: ctx, r: r}}
-	hash := sha256.New()
-	counted := &countWriter{w: hash}
-	br := bufio.NewReaderSize(io.TeeReader(src, counted), 256<<10)
-	_, keyErr := m.decrypter(name, br, man.Recipients)
-	if src.err != nil {
-		return fc, fmt.Errorf("read %s: %w", name, src.err)
-	}
-	if keyErr != nil && keyError(keyErr) == nil {
-		fc.Problems = append(fc.Problems, keyErr.Error())
-		keyErr = nil
-	}
-	if _, err := io.Copy(io.Discard, br); err != nil {
-		return fc, fmt.Errorf("read %s: %w", name, err)
-	}
-	fc.SHA256 = hex.EncodeToString(hash.Sum(nil))
-	fc.CompressedBytes = counted.n
-	fc.compare(man)
-	if keyErr != nil {
-		return fc, keyErr
-	}
-	fc.RawBytes, fc.Trailer = man.RawBytes, true
-	return fc, nil
 }
 
 // tooLargeProblem says that a dump inflated past maxRaw bytes.

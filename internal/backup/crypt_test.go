@@ -79,7 +79,7 @@ func TestCheckEncryptedReader(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &Manager{Identities: tt.ids}
-			fc, err := m.checkReader(context.Background(), bytes.NewReader(tt.file), name, tt.man, 1<<30)
+			fc, err := m.checkReader(context.Background(), bytes.NewReader(tt.file), name, tt.man, 1<<30, true)
 			if !errors.Is(err, tt.err) || (tt.err == nil && err != nil) {
 				t.Fatalf("error %v, want %v", err, tt.err)
 			}
@@ -110,7 +110,7 @@ func TestCheckPostQuantumReader(t *testing.T) {
 	}
 	file, raw := encryptedDump(t, id.Recipient())
 	m := &Manager{Identities: []age.Identity{id}}
-	fc, err := m.checkReader(context.Background(), bytes.NewReader(file), "cantina-20250615T020000Z.sql.gz.age", nil, 1<<30)
+	fc, err := m.checkReader(context.Background(), bytes.NewReader(file), "cantina-20250615T020000Z.sql.gz.age", nil, 1<<30, true)
 	if err != nil || len(fc.Problems) > 0 || !fc.Trailer || fc.RawBytes != raw {
 		t.Fatalf("check: %v, %+v", err, fc)
 	}

@@ -112,14 +112,9 @@ func (m *Manager) loadThreads(threads int) int {
 // loadStats streams the dump read from f, decrypted if need be and
 // decompressed, into database on conn (set up by loadConn) and, for a
 // native dump, threads more connections (see sqlload.ParallelOptions); more
-// than maxRaw bytes of SQL fail with ErrTooLarge.
-func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, database string, threads int, name string, f io.Reader, maxRaw int64, progress func(sqlload.Stats)) (sqlload.Stats, error) {
-	return m.loadSQL(ctx, conn, database, threads, name, f, maxRaw, nil, progress)
-}
-
-// loadSQL is loadStats that also copies the SQL it inflated to out (when
-// not nil), for the checks a quick restore makes after the load.
-func (m *Manager) loadSQL(ctx context.Context, conn *sql.Conn, database string, threads int, name string, f io.Reader, maxRaw int64, out io.Writer, progress func(sqlload.Stats)) (sqlload.Stats, error) {
+// than maxRaw bytes of SQL fail with ErrTooLarge. The SQL is also copied to
+// out when it is not nil (for the checks a quick restore makes after).
+func (m *Manager) loadStats(ctx context.Context, conn *sql.Conn, database string, threads int, name string, f io.Reader, maxRaw int64, out io.Writer, progress func(sqlload.Stats)) (sqlload.Stats, error) {
 	gz, err := m.decrypter(name, f, nil)
 	if err != nil {
 		return sqlload.Stats{}, err
@@ -193,21 +188,6 @@ func interruptedRestore(ctx context.Context, db *sql.DB, database string) (strin
 		return "", fmt.Errorf("read the mark of an interrupted restore in %s: %w", database, err)
 	}
 	return name, nil
-}
-
-// interruptedRestoreOf is interruptedRestore for a database that may not
-// hold the marker: "" when it does not.
-func interruptedRestoreOf(ctx context.Context, db *sql.DB, database string) (string, error) {
-	var n int
-	err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?",
-		database, RestoreMarker).Scan(&n)
-	if err != nil {
-		return "", fmt.Errorf("look for the mark of an interrupted restore: %w", err)
-	}
-	if n == 0 {
-		return "", nil
-	}
-	return interruptedRestore(ctx, db, database)
 }
 
 // binlogOn reports whether the server writes a binary log (false when it

@@ -211,7 +211,7 @@ func unverifiedWarnings(b Backup) []string {
 // gzip stream to its end, the trailer line), then rewound and loaded, so
 // a file replaced in between is never loaded; a file that fails is
 // refused with ErrVerifyFailed. Into a database that does not exist yet,
-// a dump with a manifest is checked by its sha256 only (hashCheck), and
+// a dump with a manifest is checked by its sha256 only (checkReader), and
 // the rest as it loads: a file found at fault then has the database the
 // restore created dropped again (undoFresh), with ErrVerifyFailed all the
 // same. Inflating is bounded by the manifest's
@@ -261,7 +261,7 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	}
 	defer f.Close()
 	// Into a database that does not exist yet, a backup with a manifest
-	// needs only its sha256 checked first (see hashCheck): should the load
+	// needs only its sha256 checked first (see checkReader): should the load
 	// still find the file at fault, the restore drops the database it
 	// created, so nothing is left either way. Any other target is checked
 	// in full before it is touched.
@@ -334,11 +334,13 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	in := io.TeeReader(src, sum)
 	var loaded *countWriter // the SQL inflated, for a quick restore's checks
 	var tail *tailWriter
+	var sqlCopy io.Writer
 	if quick {
 		tail = &tailWriter{}
 		loaded = &countWriter{w: tail}
+		sqlCopy = loaded
 	}
-	stats, err := m.loadSQL(ctx, conn, target, threads, name, in, fc.RawBytes, writerOrNil(loaded), o.Progress)
+	stats, err := m.loadStats(ctx, conn, target, threads, name, in, fc.RawBytes, sqlCopy, o.Progress)
 	if err == nil {
 		err = sameHash(in, sum, fc.SHA256)
 	}
@@ -386,16 +388,10 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 }
 
 // checkFile checks dump name, read from f, before a restore and rewinds f:
-// in full (checkReader), or with quick its sha256 and size only
-// (hashCheck). A file with problems is ErrVerifyFailed.
+// in full, or with quick its sha256 and size only (see checkReader). A
+// file with problems is ErrVerifyFailed.
 func (m *Manager) checkFile(ctx context.Context, f io.ReadSeeker, name string, man *Manifest, size int64, quick bool) (fileCheck, error) {
-	var fc fileCheck
-	var err error
-	if quick {
-		fc, err = m.hashCheck(ctx, f, name, man)
-	} else {
-		fc, err = m.checkReader(ctx, f, name, man, rawBound(man, size))
-	}
+	fc, err := m.checkReader(ctx, f, name, man, rawBound(man, size), !quick)
 	if err != nil {
 		return fc, fmt.Errorf("restore %s: %w", name, err)
 	}
@@ -425,19 +421,11 @@ func (m *Manager) fileProblems(ctx context.Context, f io.ReadSeeker, name string
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil
 	}
-	fc, err := m.checkReader(ctx, f, name, man, rawBound(man, size))
+	fc, err := m.checkReader(ctx, f, name, man, rawBound(man, size), true)
 	if err != nil {
 		return nil
 	}
 	return fc.Problems
-}
-
-// writerOrNil is w as an io.Writer, nil when w is.
-func writerOrNil(w *countWriter) io.Writer {
-	if w == nil {
-		return nil
-	}
-	return w
 }
 
 // undoFresh drops the database a quick restore created (see Restore) once

@@ -59,11 +59,11 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 	// A backup of a half-restored database would pass every check and
 	// could let retention drop the good ones. Under the lock no restore
 	// can start meanwhile (the native engine also checks in its snapshot).
-	if partial, err := interruptedRestoreOf(ctx, m.DB, m.Database); err != nil {
+	if st, err := targetState(ctx, m.DB, m.Database); err != nil {
 		return Manifest{}, fmt.Errorf("backup %s: %w", m.Database, err)
-	} else if partial != "" {
+	} else if st.Interrupted != "" {
 		return Manifest{}, fmt.Errorf("backup %s: the database holds the partial copy of an interrupted restore of %s (table %s): "+
-			"restore it again (`cantina-ops backup restore`) before backing it up", m.Database, partial, RestoreMarker)
+			"restore it again (`cantina-ops backup restore`) before backing it up", m.Database, st.Interrupted, RestoreMarker)
 	}
 
 	started := m.now()

@@ -102,7 +102,7 @@ func (m *Manager) Verify(ctx context.Context, name string, restoreTest bool) (Ve
 		return rep, fmt.Errorf("verify %s: %w", name, err)
 	}
 	defer f.Close()
-	fc, err := m.checkReader(ctx, f, name, rep.Manifest, rawBound(rep.Manifest, b.Size))
+	fc, err := m.checkReader(ctx, f, name, rep.Manifest, rawBound(rep.Manifest, b.Size), true)
 	keyErr := keyError(err)
 	if err != nil && keyErr == nil {
 		return rep, fmt.Errorf("verify %s: %w", name, err)
@@ -205,7 +205,7 @@ func (m *Manager) drill(ctx context.Context, rep *VerifyReport, f io.ReadSeeker)
 		return fmt.Errorf("rewind %s: %w", rep.Name, err)
 	}
 	loadStart := m.now()
-	stats, err := m.loadStats(ctx, conn, scratch, m.loadThreads(0), rep.Name, f, man.RawBytes, nil)
+	stats, err := m.loadStats(ctx, conn, scratch, m.loadThreads(0), rep.Name, f, man.RawBytes, nil, nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return err

@@ -133,8 +133,8 @@ func loadData(ctx context.Context, conn *sql.Conn, stmt Statement, buf *[]byte) 
 // loadDataError is statementError for an INSERT sent as LOAD DATA: the
 // server's message loses its values, and says how the rows were sent.
 func loadDataError(stmt Statement, err error) error {
-	se := &StatementError{Number: stmt.Number, Line: stmt.Line, Offset: stmt.Offset, Head: head(stmt.Text)}
-	se.Err = fmt.Errorf("as LOAD DATA LOCAL INFILE: %w", withoutValues(err))
+	se := statementError(stmt, err).(*StatementError)
+	se.Err = fmt.Errorf("as LOAD DATA LOCAL INFILE: %w", se.Err)
 	return se
 }
 

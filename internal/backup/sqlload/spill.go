@@ -68,13 +68,16 @@ type spillFile struct {
 	bw *bufio.Writer
 }
 
+// spillHint says what to do when the temporary file cannot be written.
+const spillHint = "set TMPDIR, or TMP on Windows, to a directory with room, or RESTORE_THREADS=1 to load without one"
+
 func (s *spillFile) open() error {
 	if s.f != nil {
 		return nil
 	}
 	f, err := os.CreateTemp(s.dir, "cantina-ops-restore-*.tmp")
 	if err != nil {
-		return fmt.Errorf("read ahead to a temporary file (set TMPDIR, or TMP on Windows, to a directory with room, or RESTORE_THREADS=1 to load without one): %w", err)
+		return fmt.Errorf("read ahead to a temporary file (%s): %w", spillHint, err)
 	}
 	s.f = f
 	// Where the system allows, the file has no name while it is used, so
@@ -97,7 +100,7 @@ func (s *spillFile) remove() error {
 }
 
 func (s *spillFile) fail(err error) error {
-	return fmt.Errorf("read ahead to %s (set TMPDIR, or TMP on Windows, to a directory with room, or RESTORE_THREADS=1 to load without one): %w", s.f.Name(), err)
+	return fmt.Errorf("read ahead to %s (%s): %w", s.f.Name(), spillHint, err)
 }
 
 // push hands q to the table's worker without waiting; q.stmt.Text may
