@@ -103,6 +103,7 @@ bench_binary "$WORK"
 bench_server 3440
 bench_seed "$DB" "$SIZE"
 
+svc_minio_disk "$WORK" || exit 1
 svc_start_on minio 9140 svc_start_minio "$WORK/minio"
 S3_URL=http://127.0.0.1:$SVC_PORT
 MINIO_PID=${SVC_PIDS[${#SVC_PIDS[@]} - 1]}

@@ -282,6 +282,20 @@ svc_minio_ready() {
 	svc_listens "$1" "$2" && curl -sf -o /dev/null --max-time 2 "http://127.0.0.1:$2/minio/health/ready"
 }
 
+# svc_minio_disk DIR: MinIO refuses every write ("Storage backend has
+# reached its minimum free drive threshold") while less than 1% of the drive
+# holding DIR is free; say so before starting it rather than let each S3
+# test fail with that message. Asks for 1% plus 1 GiB for the tests' objects.
+svc_minio_disk() {
+	local total avail need
+	read -r total avail < <(df -P -k "$1" | awk 'NR == 2 {print $2, $4}')
+	need=$((total / 100 + 1024 * 1024))
+	if [ -n "$avail" ] && [ "$avail" -lt "$need" ]; then
+		svc_log "minio: only $((avail / 1024)) MiB free on the drive of $1, it needs $((need / 1024)) MiB (1% of the drive, which MinIO keeps free, plus 1 GiB): free some space (e.g. go clean -cache)"
+		return 1
+	fi
+}
+
 # svc_start_minio DIR PORT: MinIO serving DIR/data on 127.0.0.1:PORT, without
 # its web console. Its root user and password are made up here (kept in
 # SVC_MINIO_USER and SVC_MINIO_PASSWORD) and reach MinIO through its

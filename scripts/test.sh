@@ -98,6 +98,7 @@ svc_start_on mariadb 3307 svc_start_mariadb "$STATE/mariadb"
 MYSQL_PORT=$SVC_PORT
 svc_start_on mailpit 1026 start_mailpit
 SMTP_PORT=$SVC_PORT
+svc_minio_disk "$STATE" || exit 1
 svc_start_on minio 9100 svc_start_minio "$STATE/minio"
 MINIO_PORT=$SVC_PORT
 

@@ -300,7 +300,8 @@ func TestS3KilledUpload(t *testing.T) {
 
 	child := exec.Command(os.Args[0], "-test.run=^TestHelperS3Upload$", "-test.v")
 	child.Env = append(os.Environ(), "CANTINA_S3_UPLOAD_CHILD=1", "CANTINA_S3_UPLOAD_DB="+dbName,
-		"CANTINA_S3_UPLOAD_ENDPOINT=http://"+proxy.Addr(), "CANTINA_S3_UPLOAD_BUCKET="+bucket)
+		"CANTINA_S3_UPLOAD_ENDPOINT=http://"+proxy.Addr(), "CANTINA_S3_UPLOAD_BUCKET="+bucket,
+		"TMPDIR="+t.TempDir()) // the killed child cannot remove its temp dirs; this test does
 	out := &testenv.SyncBuffer{}
 	child.Stdout, child.Stderr = out, out
 	if err := child.Start(); err != nil {

@@ -39,8 +39,10 @@ func TestParallelLoadDataLosesNoRow(t *testing.T) {
 	if msg := err.Error(); !strings.Contains(msg, "as LOAD DATA LOCAL INFILE: 1 of its 2 rows were loaded") || strings.Contains(msg, "SECRET") {
 		t.Errorf("error %q: want the row count, and no value", msg)
 	}
-	if st.LoadDataRows != 2 || st.SpillBytes == 0 {
-		t.Errorf("stats %+v: want the first INSERT's 2 rows as LOAD DATA, read back from the file", st)
+	// b's row is on the other connection and may be loaded before a's
+	// failure stops the load.
+	if st.LoadDataRows < 2 || st.LoadDataRows > 3 || st.SpillBytes == 0 {
+		t.Errorf("stats %+v: want the first INSERT's 2 rows (and perhaps b's) as LOAD DATA, read back from the file", st)
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Errorf("read-ahead files left behind: %v", left)
