@@ -4,8 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cantina-pos/cantina-ops/internal/testenv"
@@ -46,5 +48,61 @@ func TestParallelLoadDataLosesNoRow(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Errorf("read-ahead files left behind: %v", left)
+	}
+}
+
+// TestParallelLocalInfileOff: a server with local_infile=OFF, or one that
+// turns it off after the load began (it is global, so a server of the
+// test's own), gets every row as an INSERT, and loses none.
+func TestParallelLocalInfileOff(t *testing.T) {
+	srv := testenv.PrivateMySQL(t, "--local-infile=0")
+	admin := srv.Open(t, "")
+	var script strings.Builder
+	script.WriteString(NativeHeader + "test)\nSET NAMES utf8mb4;\n")
+	for _, tbl := range []string{"a", "b", "c"} {
+		script.WriteString("CREATE TABLE `" + tbl + "` (\n  `id` int(11) NOT NULL,\n  `s` varchar(20) DEFAULT NULL,\n  PRIMARY KEY (`id`)\n) ENGINE=InnoDB;\n")
+		for i := range 3 {
+			fmt.Fprintf(&script, "INSERT INTO `%s` (`id`,`s`) VALUES (%d,'x\\ty'),(%d,NULL);\n", tbl, 2*i, 2*i+1)
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		partWay bool
+	}{{"off from the start", false}, {"turned off part-way", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			name := "t_" + strings.ReplaceAll(tc.name, " ", "_")
+			testenv.ExecAll(t, admin, "CREATE DATABASE `"+name+"`")
+			o := parallelOptions(t, srv, name, 2, t.TempDir())
+			if tc.partWay {
+				// On when the load asks, off before its first statement.
+				testenv.ExecAll(t, admin, "SET GLOBAL local_infile = 1")
+				open, once := o.Open, sync.Once{}
+				o.Open = func(ctx context.Context) (*sql.Conn, error) {
+					var err error
+					once.Do(func() { _, err = admin.ExecContext(ctx, "SET GLOBAL local_infile = 0") })
+					if err != nil {
+						return nil, err
+					}
+					return open(ctx)
+				}
+			}
+			st, err := o.Load(context.Background(), conn(t, srv, name), strings.NewReader(script.String()), nil)
+			if err != nil {
+				t.Fatalf("load: %v", err)
+			}
+			if !st.LocalInfileOff || st.LoadDataRows != 0 || st.Rows != 18 || st.Tables != 3 {
+				t.Errorf("stats %+v: want local_infile off, 18 rows in 3 tables, none as LOAD DATA", st)
+			}
+			db := srv.Open(t, name)
+			for _, tbl := range []string{"a", "b", "c"} {
+				var n, tabbed, null int
+				if err := db.QueryRow("SELECT COUNT(*), SUM(s = 'x\\ty'), SUM(s IS NULL) FROM `"+tbl+"`").Scan(&n, &tabbed, &null); err != nil {
+					t.Fatal(err)
+				}
+				if n != 6 || tabbed != 3 || null != 3 {
+					t.Errorf("%s: %d rows, %d 'x<TAB>y', %d NULL; want 6, 3, 3", tbl, n, tabbed, null)
+				}
+			}
+		})
 	}
 }
