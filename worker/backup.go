@@ -322,10 +322,11 @@ func (e *verifyError) Unwrap() error { return e.err }
 
 // permanentIf marks a verification finding (damaged, missing, misnamed
 // backup) as permanent, and so is a missing or wrong age identity: no
-// retry brings the key (one failure, one email naming the variable).
+// retry brings the key (one failure, one email naming the variable), nor
+// the privilege a restore drill lacks (ErrCreatorPrivilege).
 func permanentIf(err error) error {
 	if errors.Is(err, backup.ErrVerifyFailed) || errors.Is(err, backup.ErrNotFound) || errors.Is(err, backup.ErrInvalidName) ||
-		errors.Is(err, backup.ErrNoIdentity) || errors.Is(err, backup.ErrWrongIdentity) {
+		errors.Is(err, backup.ErrNoIdentity) || errors.Is(err, backup.ErrWrongIdentity) || errors.Is(err, backup.ErrCreatorPrivilege) {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	return err

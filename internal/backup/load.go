@@ -190,6 +190,35 @@ func interruptedRestore(ctx context.Context, db *sql.DB, database string) (strin
 	return name, nil
 }
 
+// ErrCreatorPrivilege: the server would refuse to create the dump's
+// triggers or stored functions (see Manager.creatorCheck).
+var ErrCreatorPrivilege = errors.New("the server would refuse to create the dump's triggers and stored functions")
+
+// creatorCheck refuses, before anything is touched, to load a dump whose
+// manifest counts triggers or stored functions that the server would
+// refuse to create: it writes a binary log, log_bin_trust_function_creators
+// is OFF and the account has no SUPER. MariaDB then answers CREATE TRIGGER
+// (even DROP TRIGGER) and CREATE FUNCTION with error 1419, whatever
+// sql_log_bin says, and only after every row is loaded. A manifest that
+// does not count them (another engine, an older backup) is not refused:
+// the server's error then names the variable.
+func (m *Manager) creatorCheck(ctx context.Context, man *Manifest) error {
+	if man == nil || man.Objects == nil || man.Objects.Triggers+man.Objects.Functions == 0 {
+		return nil
+	}
+	var logBin, trusted, super int
+	err := m.DB.QueryRowContext(ctx, "SELECT @@GLOBAL.log_bin, @@GLOBAL.log_bin_trust_function_creators, "+
+		"(SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'SUPER' AND GRANTEE = "+
+		"CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), ''''))").
+		Scan(&logBin, &trusted, &super)
+	if err != nil || logBin == 0 || trusted == 1 || super > 0 {
+		return nil // a server that cannot say is tried
+	}
+	return fmt.Errorf("%w: it writes a binary log, and then only an account with SUPER may create them (%d triggers, %d functions): "+
+		"SET GLOBAL log_bin_trust_function_creators = 1 (and in the server's config), or restore as an account with SUPER",
+		ErrCreatorPrivilege, man.Objects.Triggers, man.Objects.Functions)
+}
+
 // binlogOn reports whether the server writes a binary log (false when it
 // cannot tell).
 func binlogOn(ctx context.Context, conn *sql.Conn) bool {

@@ -272,6 +272,9 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	}
 	res.Verified = man != nil
 	plan.Verified, plan.RawBytes, plan.Quick = res.Verified, fc.RawBytes, quick
+	if err := m.creatorCheck(ctx, plan.Backup.Manifest); err != nil {
+		return res, fmt.Errorf("restore %s into %s: %w", name, target, err)
+	}
 
 	lock, err := acquireLock(ctx, m.DB, target)
 	if err != nil {

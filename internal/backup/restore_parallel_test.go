@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/cantina-pos/cantina-ops/internal/backup"
 	"github.com/cantina-pos/cantina-ops/internal/backup/sqlload"
 	"github.com/cantina-pos/cantina-ops/internal/demo"
+	"github.com/cantina-pos/cantina-ops/internal/testenv"
 )
 
 // TestRestoreInterruptedThenAgain: a restore stopped in the middle of
@@ -127,4 +129,76 @@ func tableDefinitions(t *testing.T, db *sql.DB) []string {
 		out = append(out, def)
 	}
 	return out
+}
+
+// TestRestoreOnABinloggingServer: on a server that writes a binary log and
+// has local_infile=OFF (both global: a server of the test's own), a
+// restore says what it did about each, and the data is exact every time:
+//   - an account with SUPER keeps the restore out of the log (replicas
+//     keep their old copy: said);
+//   - one without may not create the dump's trigger there: the restore and
+//     the drill are refused before anything is touched (ErrCreatorPrivilege),
+//     until log_bin_trust_function_creators is ON; the restore is then
+//     written to the log (said, Binlogged);
+//   - either way every row goes as an INSERT (said).
+func TestRestoreOnABinloggingServer(t *testing.T) {
+	ctx := context.Background()
+	srv, src, srcDB := demoSource(t)
+	want := checksums(t, srv, src)
+	m := nativeManager(t, srv, src, srcDB)
+	man, err := m.Run(ctx, backup.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := man.Objects; o == nil || o.Views != 1 || o.Triggers != 1 || o.Functions != 0 {
+		t.Fatalf("manifest objects %+v, want the demo's view and trigger counted", o)
+	}
+	priv := testenv.PrivateMySQL(t, "--log-bin", "--server-id=1", "--local-infile=0")
+	admin := priv.Open(t, "")
+	limited := testenv.MySQLAccount(t, priv, "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, "+
+		"CREATE VIEW, SHOW VIEW, TRIGGER, CREATE ROUTINE, ALTER ROUTINE, EVENT, REFERENCES, LOCK TABLES, "+
+		"CREATE TEMPORARY TABLES, EXECUTE ON *.* TO {user}")
+	manager := func(t *testing.T, acc testenv.MySQLServer) *backup.Manager {
+		rm := nativeManager(t, acc, src, acc.Open(t, ""))
+		rm.Storage = m.Storage
+		return rm
+	}
+	restore := func(t *testing.T, rm *backup.Manager, binlogged bool, warning string) {
+		target := fmt.Sprintf("%s_%t", src, binlogged)
+		dropLater(t, admin, target)
+		res, err := rm.Restore(ctx, man.Name, backup.RestoreOptions{Database: target, Threads: 2})
+		if err != nil {
+			t.Fatalf("restore: %v (warnings %q)", err, res.Warnings)
+		}
+		warnings := strings.Join(res.Warnings, "\n")
+		if res.Binlogged != binlogged || !strings.Contains(warnings, warning) {
+			t.Errorf("binlogged %t, warnings %q; want %t and %q", res.Binlogged, warnings, binlogged, warning)
+		}
+		if !res.Stats.LocalInfileOff || res.Stats.LoadDataRows != 0 || !strings.Contains(warnings, "local_infile=OFF") {
+			t.Errorf("stats %+v, warnings %q: want every row as an INSERT, and said", res.Stats, warnings)
+		}
+		sameChecksums(t, "restore", want, checksums(t, priv, target))
+	}
+
+	t.Run("with SUPER", func(t *testing.T) {
+		restore(t, manager(t, priv), false, "replicas keep their old copy of")
+	})
+	t.Run("without", func(t *testing.T) {
+		rm := manager(t, limited)
+		target := src + "_refused"
+		_, err := rm.Restore(ctx, man.Name, backup.RestoreOptions{Database: target, Threads: 2})
+		if !errors.Is(err, backup.ErrCreatorPrivilege) || !strings.Contains(err.Error(), "log_bin_trust_function_creators") {
+			t.Errorf("restore: %v, want ErrCreatorPrivilege naming log_bin_trust_function_creators", err)
+		}
+		_, err = rm.Verify(ctx, man.Name, true)
+		if !errors.Is(err, backup.ErrCreatorPrivilege) {
+			t.Errorf("drill: %v, want ErrCreatorPrivilege", err)
+		}
+		var n int
+		if err := admin.QueryRow("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? OR SCHEMA_NAME LIKE 'cantina\\_drill\\_%'", src+"%").Scan(&n); err != nil || n != 0 {
+			t.Errorf("%d databases made (%v), want none", n, err)
+		}
+		testenv.ExecAll(t, admin, "SET GLOBAL log_bin_trust_function_creators = 1")
+		restore(t, rm, true, "the restore is written to the server's binary log")
+	})
 }

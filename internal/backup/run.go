@@ -168,6 +168,7 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 		AppVersion:       m.Version,
 		Trigger:          opts.Trigger,
 		Definers:         info.Definers,
+		Objects:          info.Objects,
 	}
 	if man.Engine == "" {
 		man.Engine = m.Engine.Name()

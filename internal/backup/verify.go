@@ -180,6 +180,9 @@ func (m *Manager) drill(ctx context.Context, rep *VerifyReport, f io.ReadSeeker)
 		m.log().Warn("leftover scratch databases of earlier drills remain", "err", derr)
 		rep.Notes = append(rep.Notes, derr.Error())
 	}
+	if err := m.creatorCheck(ctx, man); err != nil {
+		return fmt.Errorf("restore test: %w", err)
+	}
 	scratch := scratchName(man.Database, time.Now())
 	rep.RestoreTest = true
 	rep.ScratchDatabase = scratch

@@ -145,6 +145,7 @@ func (d *dumper) dumpTriggers(ctx context.Context) error {
 			return fmt.Errorf("dump trigger %s: %w", n, err)
 		}
 		d.writeCompound("Trigger "+commentName(n), "DROP TRIGGER IF EXISTS "+mysqlx.QuoteIdent(n), sc, d.definer(sc[col]))
+		d.info.Objects.Triggers++
 		if err := d.out.maybeFlush(); err != nil {
 			return err
 		}
@@ -176,6 +177,11 @@ func (d *dumper) dumpRoutines(ctx context.Context) error {
 		}
 		d.writeCompound(strings.ToUpper(typ[:1])+strings.ToLower(typ[1:])+" "+commentName(name),
 			"DROP "+typ+" IF EXISTS "+mysqlx.QuoteIdent(name), sc, d.definer(sc[col]))
+		if typ == "FUNCTION" {
+			d.info.Objects.Functions++
+		} else {
+			d.info.Objects.Procedures++
+		}
 		if err := d.out.maybeFlush(); err != nil {
 			return err
 		}
@@ -195,6 +201,7 @@ func (d *dumper) dumpEvents(ctx context.Context) error {
 			return fmt.Errorf("dump event %s: %w", n, err)
 		}
 		d.writeCompound("Event "+commentName(n), "DROP EVENT IF EXISTS "+mysqlx.QuoteIdent(n), sc, d.definer(sc[col]))
+		d.info.Objects.Events++
 		if err := d.out.maybeFlush(); err != nil {
 			return err
 		}
@@ -229,6 +236,7 @@ func (d *dumper) dumpViews(ctx context.Context, views []string) error {
 		columns[v] = cols
 	}
 	order, placeholders := orderViews(defs)
+	d.info.Objects.Views = len(views)
 	o := &d.out
 	for _, v := range placeholders {
 		o.str("\n--\n-- Stand-in for view " + commentName(v) + " (views depend on each other in a cycle)\n--\n\n")
