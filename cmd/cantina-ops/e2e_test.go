@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"os"
@@ -43,6 +44,24 @@ func testDeps(t *testing.T, vars map[string]string) *deps {
 	return d
 }
 
+// quietSchedules keeps the scheduler's own tasks out of a test, whatever
+// the time of day it runs at: every daily task 12 hours from now (out of
+// reach of the scheduler's catch-up of the last minutes), no catch-up
+// backup, no weekly drill. Variables env sets are kept.
+func quietSchedules(env map[string]string) map[string]string {
+	at := time.Now().UTC().Add(12 * time.Hour)
+	daily := fmt.Sprintf("%d %d * * *", at.Minute(), at.Hour())
+	for k, v := range map[string]string{
+		"SCHEDULE_TZ": "UTC", "BACKUP_SCHEDULE": daily, "CLEANUP_SCHEDULE": daily, "CACHE_AUDIT_SCHEDULE": daily,
+		"HEALTH_SCHEDULE": daily, "BACKUP_VERIFY_SCHEDULE": "off", "BACKUP_CATCHUP": "off",
+	} {
+		if _, set := env[k]; !set {
+			env[k] = v
+		}
+	}
+	return env
+}
+
 func mustWorker(t *testing.T, d *deps) process {
 	t.Helper()
 	w, err := d.worker()
@@ -58,19 +77,17 @@ func mustWorker(t *testing.T, d *deps) process {
 func TestScheduledHealthCheckEndToEnd(t *testing.T) {
 	r := testenv.Redis(t)
 	srv, dbName := testenv.MySQLDatabase(t)
-	d := testDeps(t, map[string]string{
+	d := testDeps(t, quietSchedules(map[string]string{
 		"REDIS_URL":       r.URL(),
 		"DATABASE_URL":    srv.URL(dbName),
 		"HEALTH_SCHEDULE": "@every 1s",
-		// No catch-up backup: the default 02:00 slot is within BACKUP_CATCHUP
-		// of a run between 02:00 and 14:00, and its backup would turn
-		// backups:age from warn to pass.
-		"BACKUP_CATCHUP": "off",
-		"BACKUP_DIR":     t.TempDir(),
+		// No backup of the scheduler's own: it would turn backups:age from
+		// warn to pass.
+		"BACKUP_DIR": t.TempDir(),
 		// A busy test machine must not fail the system checks.
 		"HEALTH_CPU_WARN": "100", "HEALTH_CPU_FAIL": "101", "HEALTH_MEMORY_WARN": "100", "HEALTH_MEMORY_FAIL": "101",
 		"HEALTH_DISK_WARN": "100", "HEALTH_DISK_FAIL": "101",
-	})
+	}))
 	sched, err := d.scheduler()
 	if err != nil {
 		t.Fatal(err)
@@ -261,16 +278,15 @@ func TestSIGTERMAllKeepsTheRunningTask(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := testenv.Redis(t)
-			env := map[string]string{
+			env := quietSchedules(map[string]string{
 				"REDIS_URL":               r.URL(),
 				"DATABASE_URL":            "mysql://cantina:" + password + "@" + silentDB(t) + "/cantina",
 				"PORT":                    freePort(t),
-				"HEALTH_SCHEDULE":         "0 0 1 1 *",
 				"WORKER_SHUTDOWN_TIMEOUT": tt.shutdownTimeout,
 				"HEALTH_TIMEOUT":          tt.taskTime,
 				"CONSOLE_USER":            "op",
 				"CONSOLE_PASSWORD":        "console-" + password,
-			}
+			})
 			cmd := binCmd(t, env, "all")
 			var logs bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &logs, &logs

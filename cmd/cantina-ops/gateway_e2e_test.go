@@ -35,7 +35,7 @@ func TestGatewayDjango(t *testing.T) {
 		"POS_UPSTREAM_URL": pos,
 		// The test plays the trusted proxy in front, naming each client.
 		"TRUSTED_PROXIES":   "127.0.0.1",
-		"RATE_LIMIT_IP":     "40/1m",
+		"RATE_LIMIT_IP":     "40/1h", // refills one every 90 s: a slow run cannot pass a 41st
 		"RATE_LIMIT_ROUTES": "POST /ventas/procesar/=user:3/1m;POST /ventas/decorada/=user:5/1m",
 		"HEALTH_SCHEDULE":   "0 0 1 1 *",
 	}, "web")

@@ -437,6 +437,10 @@ var scratchRE = regexp.MustCompile(`^cantina_drill_[A-Za-z0-9_-]*_[0-9]{14}_[0-9
 func TestDrillDropsLeftoverScratch(t *testing.T) {
 	ctx := context.Background()
 	m, man, _ := backedUp(t)
+	// Every drill and cleanup drops every old leftover on its server, and
+	// this test's DropLeftoverScratch(0) would drop the drills of other
+	// packages: its scratch databases are on a server of its own.
+	m.DB = testenv.PrivateMySQL(t).Open(t, "")
 	m.ScratchGrace = time.Hour
 	now := time.Now().UTC().Format("20060102150405")
 	old := "cantina_drill_" + m.Database + "_20200101000000_0badcafe"
@@ -480,6 +484,7 @@ func TestDrillDropsLeftoverScratch(t *testing.T) {
 func TestCleanupDropsLeftoverScratch(t *testing.T) {
 	ctx := context.Background()
 	m, _, _ := backedUp(t)
+	m.DB = testenv.PrivateMySQL(t).Open(t, "") // see TestDrillDropsLeftoverScratch
 	m.ScratchGrace = time.Hour
 	old := "cantina_drill_" + m.Database + "_20200101000000_0badf00d"
 	if _, err := m.DB.Exec("CREATE DATABASE `" + old + "`"); err != nil {

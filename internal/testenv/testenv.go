@@ -67,30 +67,51 @@ func (r RedisDB) Client(tb testing.TB) *redis.Client {
 }
 
 // Redis reserves an empty Redis database (1–255) for the test. Database 0
-// holds the allocation counter; numbers are handed out round-robin, so at
-// most 255 tests may hold one at the same time.
+// holds the allocation counter and a lease per database held, so that a
+// database is handed out again only once its test has ended (or its lease,
+// an hour, has run out: a killed test binary), however many tests the run
+// has: at most 255 may hold one at the same time.
 func Redis(tb testing.TB) RedisDB {
 	tb.Helper()
 	addr := need(tb, "CANTINA_TEST_REDIS")
 	ctx := context.Background()
 	c0 := redis.NewClient(&redis.Options{Addr: addr})
 	defer c0.Close()
-	n, err := c0.Incr(ctx, "cantina-test:dbseq").Result()
-	if err != nil {
-		tb.Fatalf("reserve redis db at %s: %v", addr, err)
+	r := RedisDB{Addr: addr}
+	for try := 0; r.DB == 0; try++ {
+		if try == 255 {
+			tb.Fatalf("reserve redis db at %s: all 255 are held by running tests", addr)
+		}
+		n, err := c0.Incr(ctx, "cantina-test:dbseq").Result()
+		if err != nil {
+			tb.Fatalf("reserve redis db at %s: %v", addr, err)
+		}
+		db := int(n%255) + 1
+		ok, err := c0.SetNX(ctx, leaseKey(db), tb.Name(), time.Hour).Result()
+		if err != nil {
+			tb.Fatalf("reserve redis db at %s: %v", addr, err)
+		}
+		if ok {
+			r.DB = db
+		}
 	}
-	r := RedisDB{Addr: addr, DB: int(n%255) + 1}
 	c := r.Client(tb)
 	if err := c.FlushDB(ctx).Err(); err != nil {
 		tb.Fatalf("flush redis db %d: %v", r.DB, err)
 	}
 	tb.Cleanup(func() {
+		ctx := context.Background()
 		c := redis.NewClient(&redis.Options{Addr: r.Addr, DB: r.DB})
 		defer c.Close()
-		_ = c.FlushDB(context.Background()).Err()
+		_ = c.FlushDB(ctx).Err()
+		c0 := redis.NewClient(&redis.Options{Addr: r.Addr})
+		defer c0.Close()
+		_ = c0.Del(ctx, leaseKey(r.DB)).Err()
 	})
 	return r
 }
+
+func leaseKey(db int) string { return "cantina-test:lease:" + strconv.Itoa(db) }
 
 // MySQLServer is the test MariaDB server's account.
 type MySQLServer struct {
