@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -111,6 +112,24 @@ func (h *harness) slots() map[time.Time]string {
 	return out
 }
 
+// lastEnqueuedBy returns the latest slot that scheduler id's log says it
+// enqueued.
+func (h *harness) lastEnqueuedBy(id string) time.Time {
+	h.t.Helper()
+	re := regexp.MustCompile(`msg="enqueued periodic task" process=scheduler instance=` + regexp.QuoteMeta(id) +
+		` task=\S+ task_id=` + regexp.QuoteMeta(tasks.TypeHealthCheck) + `@(\S+)`)
+	var last time.Time
+	for _, m := range re.FindAllStringSubmatch(h.logs.String(), -1) {
+		if s, err := time.Parse(time.RFC3339, m[1]); err == nil && s.After(last) {
+			last = s
+		}
+	}
+	if last.IsZero() {
+		h.t.Fatalf("no slot enqueued by %s in the log:\n%s", id, h.logs.String())
+	}
+	return last
+}
+
 func (h *harness) leader() string {
 	v, _ := h.redis.Client(h.t).Get(context.Background(), "cantina:scheduler:leader").Result()
 	return v
@@ -156,6 +175,9 @@ func TestTwoSchedulersOneTaskPerSlotAndFailover(t *testing.T) {
 	checkContiguous(t, before, first, last)
 
 	stopLeader()
+	// The leader may have enqueued more slots since the snapshot, up to its
+	// stop: its log says which was its last.
+	last = h.lastEnqueuedBy(leader)
 	standby := map[string]string{"a": "b", "b": "a"}[leader]
 	testenv.Eventually(t, 30*time.Second, "standby holds the lease", func() bool { return h.leader() == standby })
 	testenv.Eventually(t, 30*time.Second, "standby enqueues 3 new slots", func() bool {
@@ -199,7 +221,8 @@ func TestOverlappingLeadersEnqueueOnce(t *testing.T) {
 func TestTakesOverFromDeadLeader(t *testing.T) {
 	h := newHarness(t)
 	ctx := context.Background()
-	if err := h.redis.Client(t).Set(ctx, "cantina:scheduler:leader", "dead-instance", 2*time.Second).Err(); err != nil {
+	// Long enough to be still there after a stall of the test machine.
+	if err := h.redis.Client(t).Set(ctx, "cantina:scheduler:leader", "dead-instance", 6*time.Second).Err(); err != nil {
 		t.Fatal(err)
 	}
 	h.start("standby", Options{})
