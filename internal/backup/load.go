@@ -206,13 +206,16 @@ func (m *Manager) creatorCheck(ctx context.Context, man *Manifest) error {
 	if man == nil || man.Objects == nil || man.Objects.Triggers+man.Objects.Functions == 0 {
 		return nil
 	}
-	var logBin, trusted, super int
+	// SUPER through a role does not show in USER_PRIVILEGES: an account
+	// with a role enabled is tried, as is a server that cannot say.
+	var logBin, trusted, super, roles int
 	err := m.DB.QueryRowContext(ctx, "SELECT @@GLOBAL.log_bin, @@GLOBAL.log_bin_trust_function_creators, "+
 		"(SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'SUPER' AND GRANTEE = "+
-		"CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), ''''))").
-		Scan(&logBin, &trusted, &super)
-	if err != nil || logBin == 0 || trusted == 1 || super > 0 {
-		return nil // a server that cannot say is tried
+		"CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')), "+
+		"(SELECT COUNT(ROLE_NAME) FROM information_schema.ENABLED_ROLES)").
+		Scan(&logBin, &trusted, &super, &roles)
+	if err != nil || logBin == 0 || trusted == 1 || super > 0 || roles > 0 {
+		return nil
 	}
 	return fmt.Errorf("%w: it writes a binary log, and then only an account with SUPER may create them (%d triggers, %d functions): "+
 		"SET GLOBAL log_bin_trust_function_creators = 1 (and in the server's config), or restore as an account with SUPER",

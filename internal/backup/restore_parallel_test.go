@@ -134,8 +134,8 @@ func tableDefinitions(t *testing.T, db *sql.DB) []string {
 // TestRestoreOnABinloggingServer: on a server that writes a binary log and
 // has local_infile=OFF (both global: a server of the test's own), a
 // restore says what it did about each, and the data is exact every time:
-//   - an account with SUPER keeps the restore out of the log (replicas
-//     keep their old copy: said);
+//   - an account with SUPER, its own or a role's, keeps the restore out of
+//     the log (replicas keep their old copy: said);
 //   - one without may not create the dump's trigger there: the restore and
 //     the drill are refused before anything is touched (ErrCreatorPrivilege),
 //     until log_bin_trust_function_creators is ON; the restore is then
@@ -182,6 +182,13 @@ func TestRestoreOnABinloggingServer(t *testing.T) {
 
 	t.Run("with SUPER", func(t *testing.T) {
 		restore(t, manager(t, priv), false, "replicas keep their old copy of")
+	})
+	t.Run("SUPER through a role", func(t *testing.T) {
+		// Not in USER_PRIVILEGES: the check lets the server decide.
+		testenv.ExecAll(t, admin, "CREATE ROLE IF NOT EXISTS restorer", "GRANT SUPER ON *.* TO restorer",
+			"GRANT restorer TO '"+limited.User+"'@'%'", "SET DEFAULT ROLE restorer FOR '"+limited.User+"'@'%'")
+		defer testenv.ExecAll(t, admin, "SET DEFAULT ROLE NONE FOR '"+limited.User+"'@'%'", "REVOKE restorer FROM '"+limited.User+"'@'%'")
+		restore(t, manager(t, limited), false, "replicas keep their old copy of")
 	})
 	t.Run("without", func(t *testing.T) {
 		rm := manager(t, limited)
