@@ -315,7 +315,7 @@ svc_start_minio() {
 	echo "$pid" >"$dir/minio.pid"
 	svc_wait_ready minio "$pid" "$dir/minio.log" 60 svc_minio_ready "$pid" "$port" || return 1
 	svc_register "$pid" minio
-	svc_log "minio ready on http://127.0.0.1:$port (pid $pid)"
+	svc_log "minio ready on http://127.0.0.1:$port (pid $pid, data in $dir/data)"
 }
 
 # svc_start_on NAME FIRST_PORT CMD...: runs CMD with a free port (from

@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 command -v go >/dev/null 2>&1 || svc_die "go is not on PATH; install Go (see go.mod for the version)"
 
 STATE=""
+MINIO_DIR=""
 STEP_PID=""
 cleanup() {
 	local rc=$?
@@ -25,6 +26,7 @@ cleanup() {
 	fi
 	svc_stop_all
 	[ -n "$STATE" ] && rm -rf "$STATE"
+	[ -n "$MINIO_DIR" ] && rm -rf "$MINIO_DIR"
 	exit "$rc"
 }
 trap cleanup EXIT
@@ -102,8 +104,16 @@ svc_start_on mariadb 3307 start_mariadb
 MYSQL_PORT=$SVC_PORT
 svc_start_on mailpit 1026 start_mailpit
 SMTP_PORT=$SVC_PORT
-svc_minio_disk "$STATE" || exit 1
-svc_start_on minio 9100 svc_start_minio "$STATE/minio"
+# MinIO refuses every write while its drive is 99 % full, as CI's shared
+# disk once was: its data (the tests' objects, a few MB) goes to /dev/shm,
+# a RAM disk, when there is one with room for it.
+minio_dir="$STATE/minio"
+if [ -d /dev/shm ] && [ -w /dev/shm ] && svc_minio_disk /dev/shm 2>/dev/null &&
+	MINIO_DIR=$(mktemp -d /dev/shm/cantina-test-minio.XXXXXX); then
+	minio_dir=$MINIO_DIR
+fi
+svc_minio_disk "$minio_dir" || exit 1
+svc_start_on minio 9100 svc_start_minio "$minio_dir"
 MINIO_PORT=$SVC_PORT
 
 DB_USER=cantina
@@ -119,6 +129,7 @@ export CANTINA_TEST_S3_ENDPOINT="http://127.0.0.1:$MINIO_PORT"
 export CANTINA_TEST_S3_ACCESS_KEY=$SVC_MINIO_USER
 export CANTINA_TEST_S3_SECRET_KEY=$SVC_MINIO_PASSWORD
 export CANTINA_TEST_MINIO_BIN=$SVC_MINIO
+export CANTINA_TEST_MINIO_DIR=${MINIO_DIR:-$STATE}
 export CANTINA_REQUIRE_SERVICES=1
 svc_log "CANTINA_TEST_REDIS=$CANTINA_TEST_REDIS CANTINA_TEST_MYSQL=mysql://$DB_USER:***@127.0.0.1:$MYSQL_PORT CANTINA_TEST_SMTP=$CANTINA_TEST_SMTP CANTINA_TEST_MAILPIT=$CANTINA_TEST_MAILPIT"
 svc_log "CANTINA_TEST_S3_ENDPOINT=$CANTINA_TEST_S3_ENDPOINT CANTINA_TEST_S3_ACCESS_KEY=$CANTINA_TEST_S3_ACCESS_KEY CANTINA_TEST_S3_SECRET_KEY=*** CANTINA_TEST_MINIO_BIN=$CANTINA_TEST_MINIO_BIN"

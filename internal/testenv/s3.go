@@ -24,6 +24,8 @@ import (
 //	CANTINA_TEST_S3_SECRET_KEY its root password
 //	CANTINA_TEST_MINIO_BIN     the minio binary, for tests that run their own
 //	                           (StartMinIO)
+//	CANTINA_TEST_MINIO_DIR     where those keep their data (a RAM disk when
+//	                           test.sh finds one; default: the test's temp dir)
 
 // S3Server is an S3 endpoint and its credentials.
 type S3Server struct {
@@ -125,9 +127,16 @@ func StartMinIO(tb testing.TB) *MinIO {
 	}
 	addr := l.Addr().String()
 	_ = l.Close()
+	dir := tb.TempDir()
+	if base := os.Getenv("CANTINA_TEST_MINIO_DIR"); base != "" {
+		if dir, err = os.MkdirTemp(base, "minio"); err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { _ = os.RemoveAll(dir) })
+	}
 	m := &MinIO{
 		S3Server: S3Server{Endpoint: "http://" + addr, AccessKey: "cantina-" + randomHex(4), SecretKey: randomHex(16)},
-		tb:       tb, bin: bin, dir: tb.TempDir(), addr: addr,
+		tb:       tb, bin: bin, dir: dir, addr: addr,
 	}
 	tb.Cleanup(m.Stop)
 	m.Start()
