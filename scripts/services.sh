@@ -287,10 +287,15 @@ svc_minio_ready() {
 # holding DIR is free; say so before starting it rather than let each S3
 # test fail with that message. Asks for 1% plus 1 GiB for the tests' objects.
 svc_minio_disk() {
-	local total avail need
-	read -r total avail < <(df -P -k "$1" | awk 'NR == 2 {print $2, $4}')
+	local total="" avail="" need
+	mkdir -p "$1" || return 1
+	read -r total avail < <(df -P -k "$1" | awk 'NR == 2 {print $2, $4}') || true
+	if [ -z "$total" ] || [ -z "$avail" ]; then
+		svc_log "minio: cannot tell the free space of the drive of $1 (df)"
+		return 1
+	fi
 	need=$((total / 100 + 1024 * 1024))
-	if [ -n "$avail" ] && [ "$avail" -lt "$need" ]; then
+	if [ "$avail" -lt "$need" ]; then
 		svc_log "minio: only $((avail / 1024)) MiB free on the drive of $1, it needs $((need / 1024)) MiB (1% of the drive, which MinIO keeps free, plus 1 GiB): free some space (e.g. go clean -cache)"
 		return 1
 	fi

@@ -62,7 +62,7 @@ func runBackupVerify(ctx context.Context, a *app, args []string) error {
 			return jerr
 		}
 	} else {
-		printVerify(a.stdout, rep)
+		printVerify(a.stdout, rep, err)
 	}
 	if err != nil {
 		if errors.Is(err, backup.ErrVerifyFailed) {
@@ -73,10 +73,16 @@ func runBackupVerify(ctx context.Context, a *app, args []string) error {
 	return nil
 }
 
-func printVerify(w io.Writer, rep backup.VerifyReport) {
+// printVerify prints the report; err is Verify's error: one that is no
+// finding about the file (a drill the server refused, say) leaves the
+// verification unfinished, not OK.
+func printVerify(w io.Writer, rep backup.VerifyReport, err error) {
 	verdict := "OK"
-	if !rep.OK() {
+	switch {
+	case !rep.OK():
 		verdict = "FAILED"
+	case err != nil:
+		verdict = "NOT FINISHED (see the error)"
 	}
 	fmt.Fprintf(w, "%s: %s\n", rep.Name, verdict)
 	if rep.SHA256 != "" {

@@ -47,12 +47,15 @@ type DumpInfo struct {
 
 // ObjectCounts counts the objects of a dump beside its tables. A restore
 // needs to know of triggers and stored functions before it starts: on a
-// server with a binary log only an account with SUPER may create them
-// (see Manager.creatorCheck).
+// server with a binary log only an account with SUPER may create them, and
+// nobody an unsafe function (see Manager.creatorCheck).
 type ObjectCounts struct {
 	Views     int `json:"views"`
 	Triggers  int `json:"triggers"`
 	Functions int `json:"functions"`
+	// UnsafeFunctions counts the functions declared neither DETERMINISTIC
+	// nor NO SQL or READS SQL DATA.
+	UnsafeFunctions int `json:"unsafe_functions"`
 	// Procedures counts procedures, and packages on MariaDB.
 	Procedures int `json:"procedures"`
 	Events     int `json:"events"`

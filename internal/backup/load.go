@@ -196,30 +196,43 @@ var ErrCreatorPrivilege = errors.New("the server would refuse to create the dump
 
 // creatorCheck refuses, before anything is touched, to load a dump whose
 // manifest counts triggers or stored functions that the server would
-// refuse to create: it writes a binary log, log_bin_trust_function_creators
-// is OFF and the account has no SUPER. MariaDB then answers CREATE TRIGGER
-// (even DROP TRIGGER) and CREATE FUNCTION with error 1419, whatever
-// sql_log_bin says, and only after every row is loaded. A manifest that
-// does not count them (another engine, an older backup) is not refused:
-// the server's error then names the variable.
+// refuse to create, which it would otherwise find only after every row is
+// loaded. With a binary log and log_bin_trust_function_creators OFF,
+// MariaDB refuses
+//   - a function that is neither DETERMINISTIC nor NO SQL / READS SQL DATA,
+//     whoever creates it (error 1418);
+//   - any trigger (even DROP TRIGGER) or function to an account without
+//     SUPER, whatever sql_log_bin says (error 1419).
+//
+// A manifest that does not count them (another engine, an older backup),
+// an account with a role enabled (a role's SUPER is not in
+// USER_PRIVILEGES) and a server that cannot say are not refused: the
+// server's own error then names the variable.
 func (m *Manager) creatorCheck(ctx context.Context, man *Manifest) error {
 	if man == nil || man.Objects == nil || man.Objects.Triggers+man.Objects.Functions == 0 {
 		return nil
 	}
-	// SUPER through a role does not show in USER_PRIVILEGES: an account
-	// with a role enabled is tried, as is a server that cannot say.
+	o := man.Objects
 	var logBin, trusted, super, roles int
 	err := m.DB.QueryRowContext(ctx, "SELECT @@GLOBAL.log_bin, @@GLOBAL.log_bin_trust_function_creators, "+
-		"(SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'SUPER' AND GRANTEE = "+
-		"CONCAT('''', SUBSTRING_INDEX(CURRENT_USER(), '@', 1), '''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')), "+
+		"(SELECT COUNT(*) FROM information_schema.USER_PRIVILEGES WHERE PRIVILEGE_TYPE = 'SUPER' AND GRANTEE = CONCAT('''', "+
+		"LEFT(CURRENT_USER(), CHAR_LENGTH(CURRENT_USER()) - CHAR_LENGTH(SUBSTRING_INDEX(CURRENT_USER(), '@', -1)) - 1), "+
+		"'''@''', SUBSTRING_INDEX(CURRENT_USER(), '@', -1), '''')), "+
 		"(SELECT COUNT(ROLE_NAME) FROM information_schema.ENABLED_ROLES)").
 		Scan(&logBin, &trusted, &super, &roles)
-	if err != nil || logBin == 0 || trusted == 1 || super > 0 || roles > 0 {
+	if err != nil || logBin == 0 || trusted == 1 {
 		return nil
 	}
-	return fmt.Errorf("%w: it writes a binary log, and then only an account with SUPER may create them (%d triggers, %d functions): "+
-		"SET GLOBAL log_bin_trust_function_creators = 1 (and in the server's config), or restore as an account with SUPER",
-		ErrCreatorPrivilege, man.Objects.Triggers, man.Objects.Functions)
+	const fix = "SET GLOBAL log_bin_trust_function_creators = 1 (and set it in the server's config)"
+	switch {
+	case o.UnsafeFunctions > 0:
+		return fmt.Errorf("%w: it writes a binary log, and then creates no function declared neither DETERMINISTIC nor NO SQL or READS SQL DATA "+
+			"(%d of the dump's %d), whoever asks: %s", ErrCreatorPrivilege, o.UnsafeFunctions, o.Functions, fix)
+	case super == 0 && roles == 0:
+		return fmt.Errorf("%w: it writes a binary log, and then only an account with SUPER may create them (%d triggers, %d functions): "+
+			"%s, or restore as an account with SUPER", ErrCreatorPrivilege, o.Triggers, o.Functions, fix)
+	}
+	return nil
 }
 
 // binlogOn reports whether the server writes a binary log (false when it

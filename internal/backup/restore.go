@@ -255,6 +255,9 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	if err := m.needIdentity(name); err != nil {
 		return res, err
 	}
+	if err := m.creatorCheck(ctx, plan.Backup.Manifest); err != nil {
+		return res, fmt.Errorf("restore %s into %s: %w", name, target, err)
+	}
 	f, err := openOnce(ctx, m.Storage, name)
 	if err != nil {
 		return res, fmt.Errorf("restore %s: %w", name, err)
@@ -272,9 +275,6 @@ func (m *Manager) Restore(ctx context.Context, name string, o RestoreOptions) (R
 	}
 	res.Verified = man != nil
 	plan.Verified, plan.RawBytes, plan.Quick = res.Verified, fc.RawBytes, quick
-	if err := m.creatorCheck(ctx, plan.Backup.Manifest); err != nil {
-		return res, fmt.Errorf("restore %s into %s: %w", name, target, err)
-	}
 
 	lock, err := acquireLock(ctx, m.DB, target)
 	if err != nil {

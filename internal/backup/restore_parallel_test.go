@@ -140,6 +140,8 @@ func tableDefinitions(t *testing.T, db *sql.DB) []string {
 //     the drill are refused before anything is touched (ErrCreatorPrivilege),
 //     until log_bin_trust_function_creators is ON; the restore is then
 //     written to the log (said, Binlogged);
+//   - a function that is not DETERMINISTIC is refused even with SUPER,
+//     until log_bin_trust_function_creators is ON;
 //   - either way every row goes as an INSERT (said).
 func TestRestoreOnABinloggingServer(t *testing.T) {
 	ctx := context.Background()
@@ -153,6 +155,17 @@ func TestRestoreOnABinloggingServer(t *testing.T) {
 	if o := man.Objects; o == nil || o.Views != 1 || o.Triggers != 1 || o.Functions != 0 {
 		t.Fatalf("manifest objects %+v, want the demo's view and trigger counted", o)
 	}
+	testenv.ExecAll(t, srcDB, "CREATE FUNCTION plus_one(x INT) RETURNS INT DETERMINISTIC RETURN x + 1",
+		"CREATE FUNCTION reads_sales() RETURNS INT READS SQL DATA RETURN (SELECT COUNT(*) FROM sales)",
+		"CREATE FUNCTION unsafe_one() RETURNS INT RETURN 1") // NOT DETERMINISTIC CONTAINS SQL
+	withFunctions, err := m.Run(ctx, backup.RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := withFunctions.Objects; o == nil || o.Functions != 3 || o.UnsafeFunctions != 1 {
+		t.Fatalf("manifest objects %+v, want 3 functions, 1 unsafe", o)
+	}
+
 	priv := testenv.PrivateMySQL(t, "--log-bin", "--server-id=1", "--local-infile=0")
 	admin := priv.Open(t, "")
 	limited := testenv.MySQLAccount(t, priv, "GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, DROP, ALTER, INDEX, "+
@@ -163,10 +176,9 @@ func TestRestoreOnABinloggingServer(t *testing.T) {
 		rm.Storage = m.Storage
 		return rm
 	}
-	restore := func(t *testing.T, rm *backup.Manager, binlogged bool, warning string) {
-		target := fmt.Sprintf("%s_%t", src, binlogged)
+	restore := func(t *testing.T, rm *backup.Manager, name, target string, binlogged bool, warning string) {
 		dropLater(t, admin, target)
-		res, err := rm.Restore(ctx, man.Name, backup.RestoreOptions{Database: target, Threads: 2})
+		res, err := rm.Restore(ctx, name, backup.RestoreOptions{Database: target, Threads: 2})
 		if err != nil {
 			t.Fatalf("restore: %v (warnings %q)", err, res.Warnings)
 		}
@@ -179,33 +191,51 @@ func TestRestoreOnABinloggingServer(t *testing.T) {
 		}
 		sameChecksums(t, "restore", want, checksums(t, priv, target))
 	}
+	nothingMade := func(t *testing.T) {
+		t.Helper()
+		var n int
+		if err := admin.QueryRow("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? OR SCHEMA_NAME LIKE 'cantina\\_drill\\_%'", src+"%").Scan(&n); err != nil || n != 0 {
+			t.Errorf("%d databases made (%v), want none", n, err)
+		}
+	}
 
 	t.Run("with SUPER", func(t *testing.T) {
-		restore(t, manager(t, priv), false, "replicas keep their old copy of")
+		restore(t, manager(t, priv), man.Name, src+"_super", false, "replicas keep their old copy of")
+	})
+	t.Run("an unsafe function, even with SUPER", func(t *testing.T) {
+		_, err := manager(t, priv).Restore(ctx, withFunctions.Name, backup.RestoreOptions{Database: src + "_refused"})
+		if !errors.Is(err, backup.ErrCreatorPrivilege) || !strings.Contains(err.Error(), "log_bin_trust_function_creators") ||
+			strings.Contains(err.Error(), "as an account with SUPER") {
+			t.Errorf("restore: %v, want ErrCreatorPrivilege naming log_bin_trust_function_creators only", err)
+		}
+		nothingMade(t)
 	})
 	t.Run("SUPER through a role", func(t *testing.T) {
 		// Not in USER_PRIVILEGES: the check lets the server decide.
 		testenv.ExecAll(t, admin, "CREATE ROLE IF NOT EXISTS restorer", "GRANT SUPER ON *.* TO restorer",
 			"GRANT restorer TO '"+limited.User+"'@'%'", "SET DEFAULT ROLE restorer FOR '"+limited.User+"'@'%'")
 		defer testenv.ExecAll(t, admin, "SET DEFAULT ROLE NONE FOR '"+limited.User+"'@'%'", "REVOKE restorer FROM '"+limited.User+"'@'%'")
-		restore(t, manager(t, limited), false, "replicas keep their old copy of")
+		restore(t, manager(t, limited), man.Name, src+"_role", false, "replicas keep their old copy of")
 	})
 	t.Run("without", func(t *testing.T) {
 		rm := manager(t, limited)
-		target := src + "_refused"
-		_, err := rm.Restore(ctx, man.Name, backup.RestoreOptions{Database: target, Threads: 2})
+		_, err := rm.Restore(ctx, man.Name, backup.RestoreOptions{Database: src + "_refused", Threads: 2})
 		if !errors.Is(err, backup.ErrCreatorPrivilege) || !strings.Contains(err.Error(), "log_bin_trust_function_creators") {
 			t.Errorf("restore: %v, want ErrCreatorPrivilege naming log_bin_trust_function_creators", err)
 		}
-		_, err = rm.Verify(ctx, man.Name, true)
-		if !errors.Is(err, backup.ErrCreatorPrivilege) {
-			t.Errorf("drill: %v, want ErrCreatorPrivilege", err)
+		rep, err := rm.Verify(ctx, man.Name, true)
+		if !errors.Is(err, backup.ErrCreatorPrivilege) || strings.Count(err.Error(), "restore test") > 1 || len(rep.Problems) != 0 {
+			t.Errorf("drill: %v (problems %q), want ErrCreatorPrivilege, said once, and no finding about the file", err, rep.Problems)
 		}
-		var n int
-		if err := admin.QueryRow("SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ? OR SCHEMA_NAME LIKE 'cantina\\_drill\\_%'", src+"%").Scan(&n); err != nil || n != 0 {
-			t.Errorf("%d databases made (%v), want none", n, err)
-		}
+		nothingMade(t)
+
 		testenv.ExecAll(t, admin, "SET GLOBAL log_bin_trust_function_creators = 1")
-		restore(t, rm, true, "the restore is written to the server's binary log")
+		restore(t, rm, man.Name, src+"_logged", true, "the restore is written to the server's binary log")
+		restore(t, rm, withFunctions.Name, src+"_functions", true, "the restore is written to the server's binary log")
+		var two, sales int
+		db := priv.Open(t, src+"_functions")
+		if err := db.QueryRow("SELECT plus_one(1), reads_sales() - (SELECT COUNT(*) FROM sales)").Scan(&two, &sales); err != nil || two != 2 || sales != 0 {
+			t.Errorf("the restored functions answer %d, %d (%v); want 2, 0", two, sales, err)
+		}
 	})
 }

@@ -181,7 +181,7 @@ func (m *Manager) drill(ctx context.Context, rep *VerifyReport, f io.ReadSeeker)
 		rep.Notes = append(rep.Notes, derr.Error())
 	}
 	if err := m.creatorCheck(ctx, man); err != nil {
-		return fmt.Errorf("restore test: %w", err)
+		return err
 	}
 	scratch := scratchName(man.Database, time.Now())
 	rep.RestoreTest = true

@@ -3,6 +3,7 @@ package testenv
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -20,16 +21,17 @@ import (
 // settings that the shared one must keep (local_infile, the binary log):
 // a fresh data dir, a free port, and options added after ours, so that they
 // win (e.g. "--log-bin", "--local-infile=0"). The account returned has
-// every privilege. The server is stopped and its data removed at cleanup.
-// mariadbd comes from the packages scripts/test.sh installs; a machine
-// without it skips the test, or fails it under CANTINA_REQUIRE_SERVICES=1.
+// every privilege. The server is stopped and its data removed at cleanup
+// (and killed with the test binary, on Linux). mariadbd comes from the
+// packages scripts/test.sh installs; a machine without it skips the test,
+// or fails it under CANTINA_REQUIRE_SERVICES=1.
 func PrivateMySQL(tb testing.TB, options ...string) MySQLServer {
 	tb.Helper()
-	need(tb, "CANTINA_TEST_MYSQL") // the same packages as the shared server
+	need(tb, "CANTINA_TEST_MYSQL")
 	install, err1 := exec.LookPath("mariadb-install-db")
 	server, err2 := lookSbin("mariadbd")
 	if err1 != nil || err2 != nil {
-		tb.Fatalf("a private MariaDB needs mariadb-install-db and mariadbd: %v %v", err1, err2)
+		missing(tb, fmt.Sprintf("a private MariaDB needs mariadb-install-db and mariadbd: %v %v", err1, err2))
 	}
 	me, err := user.Current()
 	if err != nil {
@@ -42,8 +44,10 @@ func PrivateMySQL(tb testing.TB, options ...string) MySQLServer {
 	}
 	tb.Cleanup(func() { _ = os.RemoveAll(dir) })
 	data, sock := filepath.Join(dir, "data"), filepath.Join(dir, "sock")
+	// A small redo log: 16 MB, not the default 96 MB, on the test's disk.
+	const logSize = "--innodb-log-file-size=16M"
 	out, err := exec.Command(install, "--no-defaults", "--user="+me.Username, "--datadir="+data,
-		"--auth-root-authentication-method=normal", "--skip-test-db").CombinedOutput()
+		"--auth-root-authentication-method=normal", "--skip-test-db", logSize).CombinedOutput()
 	if err != nil {
 		tb.Fatalf("mariadb-install-db: %v\n%s", err, out)
 	}
@@ -56,8 +60,9 @@ func PrivateMySQL(tb testing.TB, options ...string) MySQLServer {
 	args := append([]string{"--no-defaults", "--user=" + me.Username, "--datadir=" + data,
 		"--port=" + strconv.Itoa(port), "--bind-address=127.0.0.1", "--socket=" + sock,
 		"--pid-file=" + filepath.Join(dir, "pid"), "--skip-name-resolve", "--skip-log-bin",
-		"--innodb-buffer-pool-size=16M", "--log-error=" + filepath.Join(dir, "error.log")}, options...)
+		"--innodb-buffer-pool-size=16M", logSize, "--log-error=" + filepath.Join(dir, "error.log")}, options...)
 	cmd := exec.Command(server, args...)
+	cmd.SysProcAttr = dieWithParent()
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("start mariadbd: %v", err)
 	}

@@ -155,8 +155,8 @@ func (d *dumper) dumpTriggers(ctx context.Context) error {
 
 func (d *dumper) dumpRoutines(ctx context.Context) error {
 	// FUNCTION, PACKAGE, PACKAGE BODY, PROCEDURE: a package before its body.
-	rows, err := showRows(ctx, d.conn, "SELECT ROUTINE_TYPE AS t, ROUTINE_NAME AS n FROM information_schema.ROUTINES "+
-		"WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY ROUTINE_TYPE, ROUTINE_NAME")
+	rows, err := showRows(ctx, d.conn, "SELECT ROUTINE_TYPE AS t, ROUTINE_NAME AS n, IS_DETERMINISTIC AS det, SQL_DATA_ACCESS AS access "+
+		"FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY ROUTINE_TYPE, ROUTINE_NAME")
 	if err != nil {
 		return fmt.Errorf("list routines: %w", err)
 	}
@@ -179,6 +179,9 @@ func (d *dumper) dumpRoutines(ctx context.Context) error {
 			"DROP "+typ+" IF EXISTS "+mysqlx.QuoteIdent(name), sc, d.definer(sc[col]))
 		if typ == "FUNCTION" {
 			d.info.Objects.Functions++
+			if r["det"] != "YES" && (r["access"] == "CONTAINS SQL" || r["access"] == "MODIFIES SQL DATA") {
+				d.info.Objects.UnsafeFunctions++
+			}
 		} else {
 			d.info.Objects.Procedures++
 		}
