@@ -178,6 +178,7 @@ func TestTwoSchedulersOneTaskPerSlotAndFailover(t *testing.T) {
 	// The leader may have enqueued more slots since the snapshot, up to its
 	// stop: its log says which was its last.
 	last = h.lastEnqueuedBy(leader)
+	checkContiguous(t, h.slots(), first, last)
 	standby := map[string]string{"a": "b", "b": "a"}[leader]
 	testenv.Eventually(t, 30*time.Second, "standby holds the lease", func() bool { return h.leader() == standby })
 	testenv.Eventually(t, 30*time.Second, "standby enqueues 3 new slots", func() bool {
