@@ -85,8 +85,8 @@ func TestScheduledHealthCheckEndToEnd(t *testing.T) {
 		// warn to pass.
 		"BACKUP_DIR": t.TempDir(),
 		// A busy test machine must not fail the system checks.
-		"HEALTH_CPU_WARN": "100", "HEALTH_CPU_FAIL": "101", "HEALTH_MEMORY_WARN": "100", "HEALTH_MEMORY_FAIL": "101",
-		"HEALTH_DISK_WARN": "100", "HEALTH_DISK_FAIL": "101",
+		"HEALTH_CPU_WARN": "101", "HEALTH_CPU_FAIL": "101", "HEALTH_MEMORY_WARN": "101", "HEALTH_MEMORY_FAIL": "101",
+		"HEALTH_DISK_WARN": "101", "HEALTH_DISK_FAIL": "101",
 	}))
 	sched, err := d.scheduler()
 	if err != nil {

@@ -25,6 +25,8 @@ func TestHealthErrors(t *testing.T) {
 	}{
 		{map[string]string{"HEALTH_DISK_WARN": "95"}, []string{"HEALTH_DISK_WARN", "below HEALTH_DISK_FAIL (90)"}},
 		{map[string]string{"HEALTH_CPU_FAIL": "102"}, []string{"HEALTH_CPU_FAIL"}},
+		{map[string]string{"HEALTH_CPU_WARN": "100", "HEALTH_CPU_FAIL": "100"}, []string{"HEALTH_CPU_WARN", "or both 101"}},
+		{map[string]string{"HEALTH_MEMORY_WARN": "101"}, []string{"HEALTH_MEMORY_WARN", "below HEALTH_MEMORY_FAIL (95)"}},
 		{map[string]string{"HEALTH_MEMORY_WARN": "x"}, []string{"HEALTH_MEMORY_WARN"}},
 		{map[string]string{"HEALTH_BACKUP_MAX_AGE": "1d"}, []string{"HEALTH_BACKUP_MAX_AGE"}},
 		{map[string]string{"HEALTH_CACHE_TTL": "-1s", "HEALTH_ALERT_REPEAT": "-1h"}, []string{"HEALTH_CACHE_TTL", "HEALTH_ALERT_REPEAT"}},
@@ -54,8 +56,8 @@ func TestStripDefinersNeedsNativeEngine(t *testing.T) {
 }
 
 func TestHealthOff(t *testing.T) {
-	c := mustLoad(t, withDB(map[string]string{"HEALTH_ALERT_REPEAT": "0", "HEALTH_CPU_WARN": "100", "HEALTH_CPU_FAIL": "101", "BACKUP_CATCHUP": "off"}))
-	if c.Health.AlertRepeat != 0 || c.Health.CPUFail != 101 || c.BackupCatchUp != 0 {
+	c := mustLoad(t, withDB(map[string]string{"HEALTH_ALERT_REPEAT": "0", "HEALTH_CPU_WARN": "101", "HEALTH_CPU_FAIL": "101", "BACKUP_CATCHUP": "off"}))
+	if c.Health.AlertRepeat != 0 || c.Health.CPUWarn != 101 || c.Health.CPUFail != 101 || c.BackupCatchUp != 0 {
 		t.Errorf("Health = %+v, catch-up %s", c.Health, c.BackupCatchUp)
 	}
 }
