@@ -104,7 +104,7 @@ func runBackupRestore(ctx context.Context, a *app, args []string) error {
 		how += fmt.Sprintf(", %d rows as LOAD DATA", n)
 	}
 	if n := res.Stats.SpillBytes; n > 0 {
-		how += ", " + units.Bytes(n) + " read ahead to a temporary file (at most " + units.Bytes(res.Stats.SpillPeakBytes) + " on disk at once)"
+		how += ", " + units.Bytes(n) + " read ahead to temporary files"
 	}
 	fmt.Fprintf(a.stdout, "restored %s into %s: %d tables, %d rows, %s SQL in %s (%s)\n", res.Name, res.Database,
 		res.Stats.Tables, res.Stats.Rows, units.Bytes(res.Stats.Bytes), res.Elapsed.Round(time.Millisecond), how)

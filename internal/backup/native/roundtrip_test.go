@@ -467,8 +467,8 @@ func TestRoundTrip(t *testing.T) {
 					fast -= ti.Rows
 				}
 			}
-			if st.SpillBytes == 0 || st.SpillPeakBytes == 0 || st.SpillPeakBytes > st.SpillBytes {
-				t.Errorf("read ahead %d bytes, at most %d on disk: want some, the peak no more than the total", st.SpillBytes, st.SpillPeakBytes)
+			if st.SpillBytes == 0 {
+				t.Errorf("nothing was read ahead to a file")
 			}
 			if left, _ := os.ReadDir(po.TempDir); len(left) != 0 {
 				t.Errorf("read-ahead files left behind: %v", left)

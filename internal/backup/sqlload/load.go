@@ -46,10 +46,8 @@ type Stats struct {
 	// (local_infile=OFF), so a parallel load sent every row as an INSERT.
 	LocalInfileOff bool
 	// SpillBytes is what a parallel load read ahead to temporary files
-	// (compressed) while every worker was busy; SpillPeakBytes is the
-	// most they took on disk at once (on Linux a table's part is freed
-	// once loaded; elsewhere it is SpillBytes).
-	SpillBytes, SpillPeakBytes int64
+	// (compressed) while every worker was busy.
+	SpillBytes int64
 	// RewrittenDefiners says, one line per object, which DEFINER clauses
 	// LoadOptions.RewriteDefiners changed to the current user.
 	RewrittenDefiners []string `json:"rewritten_definers,omitempty"`

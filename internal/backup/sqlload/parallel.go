@@ -154,7 +154,7 @@ func (o ParallelOptions) Load(ctx context.Context, conn *sql.Conn, r io.Reader, 
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.st.RewrittenDefiners = l.st.RewrittenDefiners
-	p.st.SpillBytes, p.st.SpillPeakBytes = spilled, p.file.peak
+	p.st.SpillBytes = spilled
 	p.st.LocalInfileOff = p.st.LocalInfileOff || p.infileRefused.Load()
 	if err := p.failed(); err != nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -370,7 +370,6 @@ func (w *worker) table(t *tableLoad) {
 			w.run(t, q, &eligible)
 		}
 	}
-	t.stream.release(&p.file)
 	if p.failed() == nil {
 		p.add(t.name, 0, 0, 0, 0, 0, 1)
 	}

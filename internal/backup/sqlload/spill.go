@@ -62,11 +62,6 @@ type spillFile struct {
 	f        *os.File
 	unlinked bool  // removed from its directory while open (not on Windows)
 	off      int64 // bytes written: where the next segment starts
-	// held is what the file takes on disk: the segments written and not
-	// yet read back (on Linux, a segment read back is punched out of the
-	// file); peak is its most. The reader adds, workers subtract.
-	held atomic.Int64
-	peak int64 // the reader's only
 	// One writer for every segment (one is written at a time): an S2
 	// writer holds a 1 MiB block buffer.
 	zw *s2.Writer
@@ -169,18 +164,9 @@ func (t *tableStream) close(file *spillFile) error {
 			err = file.fail(err)
 			t.err = err
 		}
-		file.peak = max(file.peak, file.held.Add(t.end-t.start))
 	}
 	close(t.mem)
 	return err
-}
-
-// release gives the disk blocks of the table's segment back once its
-// worker has read it (or given up on it), where the system allows.
-func (t *tableStream) release(file *spillFile) {
-	if t.spilled > 0 && t.end > t.start && punchHole(file.f, t.start, t.end-t.start) {
-		file.held.Add(t.start - t.end)
-	}
 }
 
 // segment returns a reader of the table's statements in the file, or nil
