@@ -496,6 +496,9 @@ func TestMysqldumpEngineBackup(t *testing.T) {
 	if man.Engine != mysqldump.Name || len(man.Tables) != len(demo.BaseTables()) {
 		t.Fatalf("manifest: %+v", man)
 	}
+	if o := man.Objects; o == nil || o.Views != 1 || o.Triggers != 1 || o.Functions+o.Procedures+o.Events != 0 {
+		t.Errorf("manifest objects %+v, want the demo's view and trigger", o)
+	}
 	rep, err := m.Verify(ctx, man.Name, true)
 	if err != nil {
 		t.Fatalf("verify: %v", err)

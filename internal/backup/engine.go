@@ -40,25 +40,6 @@ type DumpInfo struct {
 	// views, triggers, routines and events carry their DEFINER ("" when
 	// the engine does not say).
 	Definers string `json:"definers,omitempty"`
-	// Objects counts the dump's views, triggers, routines and events; nil
-	// when the engine does not say.
-	Objects *ObjectCounts `json:"objects,omitempty"`
-}
-
-// ObjectCounts counts the objects of a dump beside its tables. A restore
-// needs to know of triggers and stored functions before it starts: on a
-// server with a binary log only an account with SUPER may create them, and
-// nobody an unsafe function (see Manager.creatorCheck).
-type ObjectCounts struct {
-	Views     int `json:"views"`
-	Triggers  int `json:"triggers"`
-	Functions int `json:"functions"`
-	// UnsafeFunctions counts the functions declared neither DETERMINISTIC
-	// nor NO SQL or READS SQL DATA.
-	UnsafeFunctions int `json:"unsafe_functions"`
-	// Procedures counts procedures, and packages on MariaDB.
-	Procedures int `json:"procedures"`
-	Events     int `json:"events"`
 }
 
 // DumpInfo.Definers values (BACKUP_DEFINERS).

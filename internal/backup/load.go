@@ -204,7 +204,7 @@ var ErrCreatorPrivilege = errors.New("the server would refuse to create the dump
 //   - any trigger (even DROP TRIGGER) or function to an account without
 //     SUPER, whatever sql_log_bin says (error 1419).
 //
-// A manifest that does not count them (another engine, an older backup),
+// A manifest that does not count them (an older backup),
 // an account with a role enabled (a role's SUPER is not in
 // USER_PRIVILEGES) and a server that cannot say are not refused: the
 // server's own error then names the variable.

@@ -56,7 +56,7 @@ type Manifest struct {
 	// (DumpInfo.Definers); "" when the engine did not say.
 	Definers string `json:"definers,omitempty"`
 	// Objects counts the dump's views, triggers, routines and events
-	// (DumpInfo.Objects); nil when the engine did not say.
+	// (countObjects); nil when the server could not say.
 	Objects *ObjectCounts `json:"objects,omitempty"`
 	// Encryption is EncryptionAge when the stored file is the gzip stream
 	// encrypted with age (a .sql.gz.age file), "" when it is the plain

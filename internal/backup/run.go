@@ -168,7 +168,7 @@ func (m *Manager) Run(ctx context.Context, opts RunOptions) (Manifest, error) {
 		AppVersion:       m.Version,
 		Trigger:          opts.Trigger,
 		Definers:         info.Definers,
-		Objects:          info.Objects,
+		Objects:          countObjects(ctx, m.DB, m.Database),
 	}
 	if man.Engine == "" {
 		man.Engine = m.Engine.Name()

@@ -118,8 +118,7 @@ func (e *Engine) Name() string { return Name }
 // called from Dump's goroutine, so a slow callback slows the dump. On error
 // the output is incomplete (no trailer) and must be discarded.
 func (e *Engine) Dump(ctx context.Context, w io.Writer, progress func(backup.Progress)) (backup.DumpInfo, error) {
-	info := backup.DumpInfo{Engine: Name, ToolVersion: ToolVersion, Database: e.cfg.DBName, Definers: backup.DefinersKept,
-		Objects: &backup.ObjectCounts{}}
+	info := backup.DumpInfo{Engine: Name, ToolVersion: ToolVersion, Database: e.cfg.DBName, Definers: backup.DefinersKept}
 	if e.opts.StripDefiners {
 		info.Definers = backup.DefinersStripped
 	}

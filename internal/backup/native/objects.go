@@ -145,7 +145,6 @@ func (d *dumper) dumpTriggers(ctx context.Context) error {
 			return fmt.Errorf("dump trigger %s: %w", n, err)
 		}
 		d.writeCompound("Trigger "+commentName(n), "DROP TRIGGER IF EXISTS "+mysqlx.QuoteIdent(n), sc, d.definer(sc[col]))
-		d.info.Objects.Triggers++
 		if err := d.out.maybeFlush(); err != nil {
 			return err
 		}
@@ -155,8 +154,8 @@ func (d *dumper) dumpTriggers(ctx context.Context) error {
 
 func (d *dumper) dumpRoutines(ctx context.Context) error {
 	// FUNCTION, PACKAGE, PACKAGE BODY, PROCEDURE: a package before its body.
-	rows, err := showRows(ctx, d.conn, "SELECT ROUTINE_TYPE AS t, ROUTINE_NAME AS n, IS_DETERMINISTIC AS det, SQL_DATA_ACCESS AS access "+
-		"FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY ROUTINE_TYPE, ROUTINE_NAME")
+	rows, err := showRows(ctx, d.conn, "SELECT ROUTINE_TYPE AS t, ROUTINE_NAME AS n FROM information_schema.ROUTINES "+
+		"WHERE ROUTINE_SCHEMA = DATABASE() ORDER BY ROUTINE_TYPE, ROUTINE_NAME")
 	if err != nil {
 		return fmt.Errorf("list routines: %w", err)
 	}
@@ -177,14 +176,6 @@ func (d *dumper) dumpRoutines(ctx context.Context) error {
 		}
 		d.writeCompound(strings.ToUpper(typ[:1])+strings.ToLower(typ[1:])+" "+commentName(name),
 			"DROP "+typ+" IF EXISTS "+mysqlx.QuoteIdent(name), sc, d.definer(sc[col]))
-		if typ == "FUNCTION" {
-			d.info.Objects.Functions++
-			if r["det"] != "YES" && (r["access"] == "CONTAINS SQL" || r["access"] == "MODIFIES SQL DATA") {
-				d.info.Objects.UnsafeFunctions++
-			}
-		} else {
-			d.info.Objects.Procedures++
-		}
 		if err := d.out.maybeFlush(); err != nil {
 			return err
 		}
@@ -204,7 +195,6 @@ func (d *dumper) dumpEvents(ctx context.Context) error {
 			return fmt.Errorf("dump event %s: %w", n, err)
 		}
 		d.writeCompound("Event "+commentName(n), "DROP EVENT IF EXISTS "+mysqlx.QuoteIdent(n), sc, d.definer(sc[col]))
-		d.info.Objects.Events++
 		if err := d.out.maybeFlush(); err != nil {
 			return err
 		}
@@ -239,7 +229,6 @@ func (d *dumper) dumpViews(ctx context.Context, views []string) error {
 		columns[v] = cols
 	}
 	order, placeholders := orderViews(defs)
-	d.info.Objects.Views = len(views)
 	o := &d.out
 	for _, v := range placeholders {
 		o.str("\n--\n-- Stand-in for view " + commentName(v) + " (views depend on each other in a cycle)\n--\n\n")
