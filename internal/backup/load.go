@@ -204,10 +204,10 @@ var ErrCreatorPrivilege = errors.New("the server would refuse to create the dump
 //   - any trigger (even DROP TRIGGER) or function to an account without
 //     SUPER, whatever sql_log_bin says (error 1419).
 //
-// A manifest that does not count them (an older backup),
-// an account with a role enabled (a role's SUPER is not in
-// USER_PRIVILEGES) and a server that cannot say are not refused: the
-// server's own error then names the variable.
+// A manifest that does not count them (an older backup), an account with
+// a role enabled (a role's SUPER is not in USER_PRIVILEGES) and a server
+// that cannot say are not refused: the server's own error then names the
+// variable.
 func (m *Manager) creatorCheck(ctx context.Context, man *Manifest) error {
 	if man == nil || man.Objects == nil || man.Objects.Triggers+man.Objects.Functions == 0 {
 		return nil
