@@ -61,15 +61,7 @@ func startProcess(t *testing.T, cmd *exec.Cmd) (logs *testenv.SyncBuffer, exited
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
+	t.Cleanup(func() { testenv.StopProcess(cmd.Process, os.Interrupt, done) })
 	return logs, done
 }
 

@@ -68,15 +68,7 @@ func PrivateMySQL(tb testing.TB, options ...string) MySQLServer {
 	}
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-		}
-	})
+	tb.Cleanup(func() { StopProcess(cmd.Process, syscall.SIGTERM, done) })
 
 	// root answers on the socket; the test's account is made through it.
 	rc := mysql.NewConfig()

@@ -209,12 +209,6 @@ func (m *MinIO) Stop() {
 	if m.cmd == nil {
 		return
 	}
-	_ = m.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-m.done:
-	case <-time.After(30 * time.Second):
-		_ = m.cmd.Process.Kill()
-		<-m.done
-	}
+	StopProcess(m.cmd.Process, syscall.SIGTERM, m.done)
 	m.cmd = nil
 }

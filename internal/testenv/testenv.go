@@ -57,6 +57,18 @@ func missing(tb testing.TB, why string) {
 	tb.Skip(why)
 }
 
+// StopProcess sends p sig and waits until done is closed (p has exited),
+// killing p if it has not exited 30 s after the signal.
+func StopProcess(p *os.Process, sig os.Signal, done <-chan struct{}) {
+	_ = p.Signal(sig)
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		_ = p.Kill()
+		<-done
+	}
+}
+
 // RedisDB is a Redis database reserved for one test.
 type RedisDB struct {
 	Addr string
